@@ -1,0 +1,109 @@
+// Package config loads castellan's server configuration from environment variables and the matching
+// command-line flags.
+//
+// Every setting is one field of [Server], described by struct tags: `env` names the variable (read
+// by caarlos0/env), `flag` the command-line flag, `help` the text shown by --help and in the README.
+// Flags win over variables. A setting tagged `secret:"true"` may instead be given as a file whose path
+// is in the variable with a _FILE suffix, and its value is never printed. Unknown CASTELLAN_ variables
+// and bad values are errors that name the variable.
+package config
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/castellan-vault/castellan/internal/secret"
+)
+
+// Server is the configuration of `castellan serve` and `castellan migrate`.
+type Server struct {
+	Addr      string `env:"CASTELLAN_ADDR" envDefault:"127.0.0.1:8443" flag:"addr" help:"listen address (host:port)"`
+	PublicURL string `env:"CASTELLAN_PUBLIC_URL" flag:"public-url" help:"origin that clients and identity providers use; every absolute URL castellan writes derives from it (default https:// plus the listen address)"`
+	DataDir   string `env:"CASTELLAN_DATA_DIR" envDefault:"./data" flag:"data-dir" help:"folder for the SQLite database, the generated TLS certificate, keys and mail files"`
+
+	DatabaseURL secret.String `env:"DATABASE_URL" flag:"database-url" secret:"true" help:"sqlite:///path/file.db, postgres://user:pass@host:port/db, or mysql://user:pass@host:port/db (default: SQLite file castellan.db in the data folder)"`
+
+	TLSCert     string `env:"CASTELLAN_TLS_CERT" flag:"tls-cert" help:"PEM certificate file; with neither this nor the key, castellan makes and keeps a self-signed certificate for localhost and 127.0.0.1"`
+	TLSKey      string `env:"CASTELLAN_TLS_KEY" flag:"tls-key" help:"PEM private key file for the certificate"`
+	InsecureHTTP bool  `env:"CASTELLAN_INSECURE_HTTP" envDefault:"false" flag:"insecure-http" help:"serve plain HTTP, only for running behind a TLS-terminating reverse proxy"`
+
+	LogLevel  string `env:"CASTELLAN_LOG_LEVEL" envDefault:"info" flag:"log-level" help:"debug, info, warn or error"`
+	LogFormat string `env:"CASTELLAN_LOG_FORMAT" envDefault:"text" flag:"log-format" help:"text or json"`
+
+	MaxBodyBytes    int64         `env:"CASTELLAN_MAX_BODY_BYTES" envDefault:"16777216" flag:"max-body-bytes" help:"largest request body accepted, in bytes"`
+	ShutdownTimeout time.Duration `env:"CASTELLAN_SHUTDOWN_TIMEOUT" envDefault:"20s" flag:"shutdown-timeout" help:"how long in-flight requests may run after SIGTERM or SIGINT"`
+}
+
+// Validate checks values that a type alone cannot, and fills in derived defaults.
+func (c *Server) Validate() error {
+	host, port, err := net.SplitHostPort(c.Addr)
+	if err != nil || port == "" {
+		return &Error{Var: "CASTELLAN_ADDR", Reason: "want host:port, e.g. 127.0.0.1:8443"}
+	}
+	if c.PublicURL == "" {
+		scheme := "https"
+		if c.InsecureHTTP {
+			scheme = "http"
+		}
+		if host == "" || host == "0.0.0.0" || host == "::" {
+			host = "localhost"
+		}
+		c.PublicURL = scheme + "://" + net.JoinHostPort(host, port)
+	}
+	u, err := url.Parse(c.PublicURL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" ||
+		u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return &Error{Var: "CASTELLAN_PUBLIC_URL", Reason: "want an origin such as https://vault.example.com"}
+	}
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	if c.DataDir == "" {
+		return &Error{Var: "CASTELLAN_DATA_DIR", Reason: "must not be empty"}
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return &Error{Var: "CASTELLAN_TLS_CERT", Reason: "CASTELLAN_TLS_CERT and CASTELLAN_TLS_KEY go together: set both or neither"}
+	}
+	if c.InsecureHTTP && c.TLSCert != "" {
+		return &Error{Var: "CASTELLAN_INSECURE_HTTP", Reason: "plain HTTP was asked for, but a TLS certificate is configured too"}
+	}
+	if _, err := ParseLevel(c.LogLevel); err != nil {
+		return &Error{Var: "CASTELLAN_LOG_LEVEL", Reason: err.Error()}
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return &Error{Var: "CASTELLAN_LOG_FORMAT", Reason: "want text or json"}
+	}
+	if c.MaxBodyBytes < 1024 {
+		return &Error{Var: "CASTELLAN_MAX_BODY_BYTES", Reason: "must be at least 1024"}
+	}
+	if c.ShutdownTimeout <= 0 {
+		return &Error{Var: "CASTELLAN_SHUTDOWN_TIMEOUT", Reason: "must be positive, e.g. 20s"}
+	}
+	return nil
+}
+
+// ParseLevel turns a level name into a slog level.
+func ParseLevel(s string) (slog.Level, error) {
+	switch strings.ToLower(s) {
+	case "debug":
+		return slog.LevelDebug, nil
+	case "info", "":
+		return slog.LevelInfo, nil
+	case "warn", "warning":
+		return slog.LevelWarn, nil
+	case "error":
+		return slog.LevelError, nil
+	}
+	return 0, fmt.Errorf("unknown level %q: want debug, info, warn or error", s)
+}
+
+// Error is a configuration problem with one variable. Its text names the variable and never contains
+// the value of a secret.
+type Error struct {
+	Var    string
+	Reason string
+}
+
+func (e *Error) Error() string { return e.Var + ": " + e.Reason }

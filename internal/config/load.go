@@ -1,0 +1,165 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"sort"
+	"strings"
+
+	"github.com/caarlos0/env/v11"
+	"github.com/spf13/pflag"
+)
+
+// Setting describes one configuration field, for flags, --help and the README table.
+type Setting struct {
+	Env     string
+	Flag    string
+	Default string
+	Help    string
+	Secret  bool
+	field   string
+	kind    reflect.Kind
+}
+
+// Settings lists the settings of a configuration struct such as *Server, in declaration order.
+func Settings(cfg any) []Setting {
+	t := reflect.TypeOf(cfg)
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	var out []Setting
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("env"), ",")
+		if name == "" {
+			continue
+		}
+		out = append(out, Setting{
+			Env: name, Flag: f.Tag.Get("flag"), Default: f.Tag.Get("envDefault"), Help: f.Tag.Get("help"),
+			Secret: f.Tag.Get("secret") == "true", field: f.Name, kind: f.Type.Kind(),
+		})
+	}
+	return out
+}
+
+// Bind declares one flag per setting of cfg on fs. The flags carry no defaults of their own: a flag
+// that is not given leaves the environment (or the built-in default) in charge.
+func Bind(fs *pflag.FlagSet, cfg any) {
+	for _, s := range Settings(cfg) {
+		help := s.Help + " [$" + s.Env + "]"
+		if s.Secret {
+			help += " (or $" + s.Env + "_FILE)"
+		}
+		if s.Default != "" {
+			help += " (default " + s.Default + ")"
+		}
+		if s.kind == reflect.Bool {
+			fs.String(s.Flag, "", help)
+			fs.Lookup(s.Flag).NoOptDefVal = "true"
+			continue
+		}
+		fs.String(s.Flag, "", help)
+	}
+}
+
+// Load fills cfg from the process environment, secret files and the flags in fs that were set.
+// prefix names the variable family whose unknown members are refused (e.g. "CASTELLAN_").
+func Load(cfg any, fs *pflag.FlagSet, environ []string, prefix string) error {
+	settings := Settings(cfg)
+	vars, err := environment(settings, environ, prefix)
+	if err != nil {
+		return err
+	}
+	if fs != nil {
+		for _, s := range settings {
+			if f := fs.Lookup(s.Flag); f != nil && f.Changed {
+				vars[s.Env] = f.Value.String()
+			}
+		}
+	}
+	if err := env.ParseWithOptions(cfg, env.Options{Environment: vars}); err != nil {
+		return translate(err, settings)
+	}
+	return nil
+}
+
+// environment builds the variable map: known variables, with secrets read from their _FILE variants.
+func environment(settings []Setting, environ []string, prefix string) (map[string]string, error) {
+	known := map[string]bool{}
+	secrets := map[string]bool{}
+	for _, s := range settings {
+		known[s.Env] = true
+		if s.Secret {
+			known[s.Env+"_FILE"] = true
+			secrets[s.Env] = true
+		}
+	}
+	vars := map[string]string{}
+	var unknown []string
+	for _, kv := range environ {
+		k, v, _ := strings.Cut(kv, "=")
+		switch {
+		case known[k]:
+			vars[k] = v
+		case prefix != "" && strings.HasPrefix(k, prefix) && !allowedForeign(k):
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		return nil, &Error{Var: unknown[0], Reason: "unknown setting (see castellan serve --help)"}
+	}
+	for name := range secrets {
+		path, ok := vars[name+"_FILE"]
+		if !ok {
+			continue
+		}
+		if _, both := vars[name]; both {
+			return nil, &Error{Var: name + "_FILE", Reason: "set either " + name + " or " + name + "_FILE, not both"}
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, &Error{Var: name + "_FILE", Reason: "cannot read the file: " + pathErr(err)}
+		}
+		vars[name] = strings.TrimRight(string(b), "\r\n")
+		delete(vars, name+"_FILE")
+	}
+	return vars, nil
+}
+
+// allowedForeign lists CASTELLAN_ variables that belong to tooling rather than to the server.
+func allowedForeign(k string) bool {
+	return strings.HasPrefix(k, "CASTELLAN_TEST") || strings.HasPrefix(k, "CASTELLAN_TOOLS") ||
+		strings.HasPrefix(k, "CASTELLAN_ADMIN_")
+}
+
+// translate turns caarlos0/env errors, which name struct fields, into errors naming the variable.
+// The underlying parse error quotes the offending value, so for secrets it is dropped.
+func translate(err error, settings []Setting) error {
+	var agg env.AggregateError
+	if !errors.As(err, &agg) || len(agg.Errors) == 0 {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	var pe env.ParseError
+	if errors.As(agg.Errors[0], &pe) {
+		for _, s := range settings {
+			if s.field == pe.Name {
+				if s.Secret {
+					return &Error{Var: s.Env, Reason: "invalid value"}
+				}
+				return &Error{Var: s.Env, Reason: "invalid value: " + pe.Err.Error()}
+			}
+		}
+	}
+	return fmt.Errorf("configuration: %w", agg.Errors[0])
+}
+
+func pathErr(err error) string {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}

@@ -1,0 +1,105 @@
+package storage
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// ErrSchemaTooNew means the database was migrated by a newer castellan than this one.
+var ErrSchemaTooNew = errors.New("database schema is newer than this castellan")
+
+// SchemaStatus tells where a database's schema stands.
+type SchemaStatus struct {
+	Current int64 // the highest version applied to the database (0 for an empty one)
+	Latest  int64 // the highest version this binary knows
+}
+
+// Migrations returns the embedded migrations of one dialect.
+func Migrations(d Dialect) (fs.FS, error) {
+	return fs.Sub(migrations, "migrations/"+d.String())
+}
+
+func (db *DB) provider(logger *slog.Logger) (*goose.Provider, error) {
+	fsys, err := Migrations(db.dialect)
+	if err != nil {
+		return nil, fmt.Errorf("load migrations: %w", err)
+	}
+	opts := []goose.ProviderOption{goose.WithDisableGlobalRegistry(true)}
+	var dialect goose.Dialect
+	switch db.dialect {
+	case SQLite:
+		dialect = goose.DialectSQLite3
+	case Postgres:
+		dialect = goose.DialectPostgres
+		// Several castellan processes may start at once against one PostgreSQL: an advisory lock
+		// makes them migrate one after the other.
+		locker, err := lock.NewPostgresSessionLocker()
+		if err != nil {
+			return nil, fmt.Errorf("make migration lock: %w", err)
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	case MySQL:
+		dialect = goose.DialectMySQL
+	}
+	if logger != nil {
+		opts = append(opts, goose.WithSlog(logger))
+	}
+	p, err := goose.NewProvider(dialect, db.sql, fsys, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("prepare migrations: %w", err)
+	}
+	return p, nil
+}
+
+// Status reports the database's schema version and the latest this binary knows.
+func (db *DB) Status(ctx context.Context) (SchemaStatus, error) {
+	p, err := db.provider(nil)
+	if err != nil {
+		return SchemaStatus{}, err
+	}
+	return status(ctx, p)
+}
+
+func status(ctx context.Context, p *goose.Provider) (SchemaStatus, error) {
+	var st SchemaStatus
+	for _, s := range p.ListSources() {
+		st.Latest = max(st.Latest, s.Version)
+	}
+	cur, err := p.GetDBVersion(ctx)
+	if err != nil {
+		return st, fmt.Errorf("read schema version: %w", err)
+	}
+	st.Current = cur
+	return st, nil
+}
+
+// Migrate applies every pending migration. It refuses, changing nothing, a database whose schema is
+// newer than this binary: an older castellan must not run against tables it does not understand.
+func (db *DB) Migrate(ctx context.Context, logger *slog.Logger) (SchemaStatus, error) {
+	p, err := db.provider(logger)
+	if err != nil {
+		return SchemaStatus{}, err
+	}
+	st, err := status(ctx, p)
+	if err != nil {
+		return st, err
+	}
+	if st.Current > st.Latest {
+		return st, fmt.Errorf("%w: the database is at version %d, this castellan knows up to %d; "+
+			"run the newer castellan or restore a backup", ErrSchemaTooNew, st.Current, st.Latest)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return st, fmt.Errorf("apply migrations: %w", err)
+	}
+	return status(ctx, p)
+}

@@ -1,0 +1,260 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// Dialect names a database engine.
+type Dialect int
+
+// The engines castellan runs on.
+const (
+	SQLite Dialect = iota + 1
+	Postgres
+	MySQL
+)
+
+func (d Dialect) String() string {
+	switch d {
+	case SQLite:
+		return "sqlite"
+	case Postgres:
+		return "postgres"
+	case MySQL:
+		return "mysql"
+	}
+	return "unknown"
+}
+
+// Sentinel errors that store implementations return, whatever the engine.
+var (
+	// ErrNotFound means the row asked for does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict means a unique constraint refused the write.
+	ErrConflict = errors.New("conflict")
+)
+
+// Querier runs SQL written with `?` placeholders. Both *DB and *Tx implement it, so store code works
+// the same inside and outside a transaction.
+type Querier interface {
+	Dialect() Dialect
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// DB is an open castellan database.
+type DB struct {
+	sql     *sql.DB
+	dialect Dialect
+	safe    string
+}
+
+// OpenOptions tune Open.
+type OpenOptions struct {
+	// ConnectTimeout bounds the first connection; zero means 10 seconds.
+	ConnectTimeout time.Duration
+}
+
+// Open connects to the database described by target and checks that it answers. For SQLite it creates
+// the file's folder if needed.
+func Open(ctx context.Context, target Target, opts OpenOptions) (*DB, error) {
+	if target.Dialect == SQLite {
+		path := strings.TrimPrefix(strings.SplitN(target.DSN, "?", 2)[0], "file:")
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return nil, fmt.Errorf("create the database folder: %w", err)
+		}
+	}
+	db, err := sql.Open(target.Driver, target.DSN)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", target.Safe, err)
+	}
+	configurePool(db, target.Dialect)
+	timeout := opts.ConnectTimeout
+	if timeout == 0 {
+		timeout = 10 * time.Second
+	}
+	pctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if err := db.PingContext(pctx); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("connect to %s: %w", target.Safe, pingErr(err))
+	}
+	return &DB{sql: db, dialect: target.Dialect, safe: target.Safe}, nil
+}
+
+func configurePool(db *sql.DB, d Dialect) {
+	switch d {
+	case SQLite:
+		// One file, one writer at a time: a small pool keeps lock waits short.
+		db.SetMaxOpenConns(8)
+		db.SetMaxIdleConns(8)
+	default:
+		db.SetMaxOpenConns(32)
+		db.SetMaxIdleConns(8)
+		db.SetConnMaxIdleTime(5 * time.Minute)
+	}
+}
+
+// pingErr keeps the driver's reason but drops what a driver might echo of the DSN.
+func pingErr(err error) error {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return errors.New("no answer before the connect timeout")
+	}
+	return err
+}
+
+// Close closes the connection pool.
+func (db *DB) Close() error { return db.sql.Close() }
+
+// Dialect tells the engine.
+func (db *DB) Dialect() Dialect { return db.dialect }
+
+// Describe returns a description of the database that is safe to log.
+func (db *DB) Describe() string { return db.safe }
+
+// SQL returns the underlying pool, for migrations and tests.
+func (db *DB) SQL() *sql.DB { return db.sql }
+
+// ExecContext runs a statement.
+func (db *DB) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return db.sql.ExecContext(ctx, rebind(db.dialect, q), args...)
+}
+
+// QueryContext runs a query.
+func (db *DB) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return db.sql.QueryContext(ctx, rebind(db.dialect, q), args...)
+}
+
+// QueryRowContext runs a query that returns at most one row.
+func (db *DB) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	return db.sql.QueryRowContext(ctx, rebind(db.dialect, q), args...)
+}
+
+// Tx is a transaction. It implements Querier.
+type Tx struct {
+	tx      *sql.Tx
+	dialect Dialect
+}
+
+// Dialect tells the engine.
+func (tx *Tx) Dialect() Dialect { return tx.dialect }
+
+// ExecContext runs a statement in the transaction.
+func (tx *Tx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return tx.tx.ExecContext(ctx, rebind(tx.dialect, q), args...)
+}
+
+// QueryContext runs a query in the transaction.
+func (tx *Tx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return tx.tx.QueryContext(ctx, rebind(tx.dialect, q), args...)
+}
+
+// QueryRowContext runs a single-row query in the transaction.
+func (tx *Tx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	return tx.tx.QueryRowContext(ctx, rebind(tx.dialect, q), args...)
+}
+
+// InTx runs fn in one transaction: committed when fn returns nil, rolled back otherwise (and on
+// panic). Every change a request makes goes through one InTx, so nothing is ever half-written.
+func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	sqlTx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	tx := &Tx{tx: sqlTx, dialect: db.dialect}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = sqlTx.Rollback()
+			panic(p)
+		}
+		if err != nil {
+			_ = sqlTx.Rollback()
+		}
+	}()
+	if err = fn(tx); err != nil {
+		return err
+	}
+	if err = sqlTx.Commit(); err != nil {
+		return fmt.Errorf("commit transaction: %w", MapError(err))
+	}
+	return nil
+}
+
+// rebind rewrites `?` placeholders to `$1, $2, ...` for PostgreSQL. Question marks inside quoted
+// literals or identifiers are left alone.
+func rebind(d Dialect, q string) string {
+	if d != Postgres || !strings.Contains(q, "?") {
+		return q
+	}
+	var b strings.Builder
+	b.Grow(len(q) + 8)
+	n := 0
+	var quote byte
+	for i := 0; i < len(q); i++ {
+		c := q[i]
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '\'' || c == '"':
+			quote = c
+		case c == '?':
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+// MapError turns engine-specific errors into the package's sentinels: no rows becomes ErrNotFound
+// and a unique-constraint violation becomes ErrConflict. Other errors pass through.
+func MapError(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	if isUniqueViolation(err) {
+		return fmt.Errorf("%w: %w", ErrConflict, err)
+	}
+	return err
+}
+
+func isUniqueViolation(err error) bool {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		return pg.Code == "23505"
+	}
+	var my *mysql.MySQLError
+	if errors.As(err, &my) {
+		return my.Number == 1062
+	}
+	var lite *sqlite.Error
+	if errors.As(err, &lite) {
+		code := lite.Code()
+		return code == sqlite3.SQLITE_CONSTRAINT_UNIQUE || code == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	return false
+}
+
+func isConflict(err error) bool { return errors.Is(err, ErrConflict) }
