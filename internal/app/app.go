@@ -1,0 +1,97 @@
+// Package app wires castellan together: it builds every concern's service from the shared
+// dependencies and mounts their routes on one origin, with the self-hosted Bitwarden path layout.
+//
+//	/identity/...      prelogin, registration, the token endpoint, SSO prevalidation and authorize
+//	/api/...           accounts, sync, ciphers, organizations, members, policies, SSO configuration
+//	/sso/...           per-organization OIDC callbacks, SAML metadata and assertion consumer service
+//	/scim/v2/...       SCIM 2.0
+//	/events/...        event intake
+//	/notifications/... live-sync hub
+//	/                  castellan's own pages
+//
+// This is the one place where dependencies are chosen; packages take theirs as constructor arguments.
+package app
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/castellan-vault/castellan/internal/clock"
+	"github.com/castellan-vault/castellan/internal/httpx"
+	"github.com/castellan-vault/castellan/internal/storage"
+)
+
+// Deps are what every part of castellan may depend on.
+type Deps struct {
+	Logger       *slog.Logger
+	Clock        clock.Clock
+	DB           *storage.DB
+	PublicURL    string // origin without a trailing slash, e.g. https://vault.example.com
+	MaxBodyBytes int64
+	DataDir      string
+}
+
+// App is a wired castellan.
+type App struct {
+	deps Deps
+	mux  *http.ServeMux
+}
+
+// New builds the application.
+func New(d Deps) (*App, error) {
+	a := &App{deps: d, mux: http.NewServeMux()}
+	a.routes()
+	return a, nil
+}
+
+// Handler returns the root handler with the middleware chain.
+func (a *App) Handler() http.Handler {
+	log := a.deps.Logger.With("component", "http")
+	return httpx.Chain(a.mux,
+		httpx.RequestID(),
+		httpx.AccessLog(log, a.deps.Clock.Now),
+		httpx.Recover(log),
+		httpx.LimitBody(a.deps.MaxBodyBytes),
+		securityHeaders,
+	)
+}
+
+func (a *App) routes() {
+	alive := httpx.Handle(a.deps.Logger, a.alive)
+	for _, p := range []string{"GET /alive", "GET /api/alive", "GET /identity/alive"} {
+		a.mux.Handle(p, alive)
+	}
+	notFound := httpx.Handle(a.deps.Logger, func(http.ResponseWriter, *http.Request) error {
+		return httpx.NotFound("Resource not found.")
+	})
+	for _, p := range []string{"/identity/", "/api/", "/sso/", "/scim/v2/", "/events/", "/notifications/"} {
+		a.mux.Handle(p, notFound)
+	}
+	a.mux.Handle("GET /{$}", http.HandlerFunc(a.home))
+	a.mux.Handle("/", notFound)
+}
+
+// alive answers health checks with the server time, as the official server does.
+func (a *App) alive(w http.ResponseWriter, _ *http.Request) error {
+	httpx.WriteJSON(w, http.StatusOK, a.deps.Clock.Now().UTC().Format(time.RFC3339Nano))
+	return nil
+}
+
+func (a *App) home(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_, _ = w.Write([]byte(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>castellan</title>` +
+		`</head><body><main><h1>castellan</h1><p>This server speaks the Bitwarden client protocol. ` +
+		`Point a Bitwarden app at this address to sign in.</p></main></body></html>`))
+}
+
+// securityHeaders sets headers that every response should carry.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("X-Frame-Options", "DENY")
+		next.ServeHTTP(w, r)
+	})
+}

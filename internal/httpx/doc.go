@@ -1,0 +1,11 @@
+// Package httpx holds the HTTP plumbing every castellan handler shares: the one place that turns
+// errors into responses in the shape the official Bitwarden clients read, JSON decoding with limits,
+// and the middleware chain (request IDs, access logging without secrets, panic recovery, body limits).
+//
+// Files:
+//   - errors.go: [Error], the typed error with a public message kept apart from its private cause,
+//     and [WriteError], which renders the Bitwarden error body.
+//   - json.go: [WriteJSON] and [DecodeJSON].
+//   - middleware.go: [Chain], [RequestID], [AccessLog], [Recover], [LimitBody].
+//   - handler.go: [Handler], an http.Handler that returns an error.
+package httpx
