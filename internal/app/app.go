@@ -13,12 +13,18 @@
 package app
 
 import (
+	"context"
+	"crypto/rand"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/castellan-vault/castellan/internal/clock"
 	"github.com/castellan-vault/castellan/internal/httpx"
+	"github.com/castellan-vault/castellan/internal/settings"
 	"github.com/castellan-vault/castellan/internal/storage"
 )
 
@@ -36,11 +42,19 @@ type Deps struct {
 type App struct {
 	deps Deps
 	mux  *http.ServeMux
+	// InstanceID identifies this installation; it is made once and kept in the database.
+	InstanceID string
 }
 
 // New builds the application.
-func New(d Deps) (*App, error) {
+func New(ctx context.Context, d Deps) (*App, error) {
 	a := &App{deps: d, mux: http.NewServeMux()}
+	id, err := settings.SQLStore{DB: d.DB}.PutIfAbsent(ctx, "instance_id",
+		uuid.Must(uuid.NewRandomFromReader(rand.Reader)).String(), d.Clock.Now())
+	if err != nil {
+		return nil, fmt.Errorf("read instance id: %w", err)
+	}
+	a.InstanceID = id
 	a.routes()
 	return a, nil
 }

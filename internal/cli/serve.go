@@ -83,7 +83,7 @@ func serve(ctx context.Context, cfg config.Server, cmd *cobra.Command) error {
 			return err
 		}
 	}
-	a, err := app.New(app.Deps{
+	a, err := app.New(ctx, app.Deps{
 		Logger: logger, Clock: clock.Real{}, DB: db, PublicURL: cfg.PublicURL,
 		MaxBodyBytes: cfg.MaxBodyBytes, DataDir: cfg.DataDir,
 	})
@@ -91,6 +91,7 @@ func serve(ctx context.Context, cfg config.Server, cmd *cobra.Command) error {
 		return fmt.Errorf("build castellan: %w", err)
 	}
 	logger.Info("castellan listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL,
+		"instance_id", a.InstanceID,
 		"tls", cert != nil, "database", db.Describe(), "startup", time.Since(started).Round(time.Millisecond))
 	return server.Run(ctx, ln, a.Handler(), server.Options{
 		TLS: cert, ShutdownTimeout: cfg.ShutdownTimeout, Logger: logger,

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -115,7 +116,14 @@ func pingErr(err error) error {
 	if errors.Is(err, context.DeadlineExceeded) {
 		return errors.New("no answer before the connect timeout")
 	}
-	return err
+	// pgx lists one line per address tried; keep start-up errors on one line, without repeats.
+	var parts []string
+	for _, l := range strings.Split(err.Error(), "\n") {
+		if l = strings.TrimSpace(l); l != "" && !slices.Contains(parts, l) {
+			parts = append(parts, l)
+		}
+	}
+	return errors.New(strings.Join(parts, " "))
 }
 
 // Close closes the connection pool.
