@@ -22,6 +22,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/castellan-vault/castellan/internal/auth"
 	"github.com/castellan-vault/castellan/internal/clock"
 	"github.com/castellan-vault/castellan/internal/httpx"
 	"github.com/castellan-vault/castellan/internal/settings"
@@ -38,12 +39,15 @@ type Deps struct {
 	DataDir      string
 }
 
-// App is a wired castellan.
+// App is a wired castellan. Each concern is wired in its own file of this package (identity.go,
+// vault.go, ...) by a mount function listed in New; services that other concerns need are fields here.
 type App struct {
 	deps Deps
 	mux  *http.ServeMux
 	// InstanceID identifies this installation; it is made once and kept in the database.
 	InstanceID string
+	// Verifier checks access tokens for routes that need a caller (set by the identity mount).
+	Verifier auth.Verifier
 }
 
 // New builds the application.
@@ -56,7 +60,24 @@ func New(ctx context.Context, d Deps) (*App, error) {
 	}
 	a.InstanceID = id
 	a.routes()
+	// Concern mounts, in dependency order: a mount may use what earlier ones set on App.
+	mounts := []func(ctx context.Context) error{}
+	for _, mount := range mounts {
+		if err := mount(ctx); err != nil {
+			return nil, err
+		}
+	}
 	return a, nil
+}
+
+// authed wraps h so that it runs only for a valid access token.
+func (a *App) authed(h httpx.Handler) http.Handler {
+	return auth.Require(a.Verifier, httpx.Handle(a.deps.Logger, h))
+}
+
+// public wraps h for routes that need no caller.
+func (a *App) public(h httpx.Handler) http.Handler {
+	return httpx.Handle(a.deps.Logger, h)
 }
 
 // Handler returns the root handler with the middleware chain.
