@@ -22,7 +22,8 @@ func TestNewAccountUnlockRoundTrip(t *testing.T) {
 			if a.Email != "new.user@example.com" {
 				t.Errorf("Email = %q", a.Email)
 			}
-			for field, s := range map[string]string{"Key": a.Key, "EncryptedPrivateKey": a.EncryptedPrivateKey} {
+			wrapped := map[string]string{"Key": a.Key, "EncryptedPrivateKey": a.EncryptedPrivateKey}
+			for field, s := range wrapped {
 				if e, err := ParseEncString(s); err != nil || e.Type != EncAESCBC256HMAC {
 					t.Errorf("%s: type %d, err %v", field, e.Type, err)
 				}
@@ -89,7 +90,8 @@ func TestAccountOrgKeyAndFingerprint(t *testing.T) {
 }
 
 func TestNewAccountErrors(t *testing.T) {
-	if _, err := NewAccount("a@example.com", "pw", pbkdf2KDF(100), rand.Reader); !errors.Is(err, ErrInvalidKDF) {
+	_, err := NewAccount("a@example.com", "pw", pbkdf2KDF(100), rand.Reader)
+	if !errors.Is(err, ErrInvalidKDF) {
 		t.Errorf("weak kdf: err = %v, want ErrInvalidKDF", err)
 	}
 	short := io.LimitReader(rand.Reader, 10)

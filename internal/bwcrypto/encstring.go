@@ -94,14 +94,15 @@ func CheckEncString(s string) error {
 // ValidEncString is CheckEncString as a boolean.
 func ValidEncString(s string) bool { return CheckEncString(s) == nil }
 
-// String formats e in the clients' text format.
+// String formats e in the clients' text format, writing the fields its type has.
 func (e EncString) String() string {
-	var parts []string
-	if e.Type == EncAESCBC256 || e.Type == EncAESCBC256HMAC {
-		parts = append(parts, b64(e.IV))
-	}
-	parts = append(parts, b64(e.Data))
-	if e.MAC != nil {
+	parts := []string{b64(e.Data)}
+	switch e.Type {
+	case EncAESCBC256:
+		parts = []string{b64(e.IV), b64(e.Data)}
+	case EncAESCBC256HMAC:
+		parts = []string{b64(e.IV), b64(e.Data), b64(e.MAC)}
+	case EncRSAOAEPSHA256HMAC, EncRSAOAEPSHA1HMAC:
 		parts = append(parts, b64(e.MAC))
 	}
 	return fmt.Sprintf("%d.%s", e.Type, strings.Join(parts, "|"))
@@ -109,20 +110,16 @@ func (e EncString) String() string {
 
 // check enforces the sizes each type requires.
 func (e EncString) check() error {
-	aes := e.Type == EncAESCBC256 || e.Type == EncAESCBC256HMAC
+	isAES := e.Type == EncAESCBC256 || e.Type == EncAESCBC256HMAC
 	withMAC := e.Type == EncAESCBC256HMAC || e.Type == EncRSAOAEPSHA256HMAC || e.Type == EncRSAOAEPSHA1HMAC
 	switch {
-	case aes && len(e.IV) != ivSize:
+	case isAES && len(e.IV) != ivSize:
 		return fmt.Errorf("%w: iv must be %d bytes, got %d", ErrInvalidEncString, ivSize, len(e.IV))
-	case !aes && e.IV != nil:
-		return fmt.Errorf("%w: type %d has no iv", ErrInvalidEncString, e.Type)
 	case withMAC && len(e.MAC) != macSize:
 		return fmt.Errorf("%w: mac must be %d bytes, got %d", ErrInvalidEncString, macSize, len(e.MAC))
-	case !withMAC && e.MAC != nil:
-		return fmt.Errorf("%w: type %d has no mac", ErrInvalidEncString, e.Type)
 	case len(e.Data) == 0:
 		return fmt.Errorf("%w: empty data", ErrInvalidEncString)
-	case aes && len(e.Data)%ivSize != 0:
+	case isAES && len(e.Data)%ivSize != 0:
 		return fmt.Errorf("%w: ciphertext is not a whole number of blocks", ErrInvalidEncString)
 	}
 	return nil

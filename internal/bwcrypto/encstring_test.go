@@ -2,6 +2,8 @@ package bwcrypto
 
 import (
 	"bytes"
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -97,25 +99,44 @@ func TestDecryptRefusesTampering(t *testing.T) {
 	}
 }
 
+// sealRaw encrypts whole blocks without adding padding and MACs them, to forge authenticated
+// ciphertexts whose padding is wrong.
+func sealRaw(t *testing.T, k SymmetricKey, pt []byte) EncString {
+	t.Helper()
+	block, err := aes.NewCipher(k.Enc[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	iv, ct := make([]byte, 16), bytes.Clone(pt)
+	cipher.NewCBCEncrypter(block, iv).CryptBlocks(ct, ct)
+	return EncString{Type: EncAESCBC256HMAC, IV: iv, Data: ct, MAC: k.mac(iv, ct)}
+}
+
 // With a valid MAC, bad padding is still refused.
-func TestDecryptRefusesBadPadding(t *testing.T) {
+func TestDecryptPadding(t *testing.T) {
 	k := testKey(t)
-	e, err := k.Encrypt(rand.Reader, bytes.Repeat([]byte{0}, 15)) // one byte of padding: 0x01
-	if err != nil {
-		t.Fatal(err)
+	body := bytes.Repeat([]byte{'a'}, 14)
+	tests := []struct {
+		name string
+		last []byte
+		want string // "" means refused
+	}{
+		{"valid two bytes", []byte{2, 2}, string(body)},
+		{"valid one byte", []byte{'b', 1}, string(body) + "b"},
+		{"zero", []byte{2, 0}, ""},
+		{"longer than a block", bytes.Repeat([]byte{17}, 18), ""},
+		{"inconsistent bytes", []byte{1, 2}, ""},
 	}
-	// Re-encrypt a block whose last byte is 0x00 (invalid padding) and MAC it properly.
-	forged, err := k.Encrypt(rand.Reader, bytes.Repeat([]byte{0}, 16))
-	if err != nil {
-		t.Fatal(err)
-	}
-	forged.Data = forged.Data[:16] // drop the padding block: last plaintext byte is now 0x00
-	forged.MAC = k.mac(forged.IV, forged.Data)
-	if _, err := k.Decrypt(forged); !errors.Is(err, ErrDecrypt) {
-		t.Errorf("err = %v, want ErrDecrypt", err)
-	}
-	if _, err := k.Decrypt(e); err != nil {
-		t.Errorf("control: %v", err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := k.Decrypt(sealRaw(t, k, append(bytes.Clone(body), tt.last...)))
+			switch {
+			case tt.want == "" && !errors.Is(err, ErrDecrypt):
+				t.Errorf("err = %v, want ErrDecrypt", err)
+			case tt.want != "" && (err != nil || string(got) != tt.want):
+				t.Errorf("got %q, %v; want %q", got, err, tt.want)
+			}
+		})
 	}
 }
 
@@ -128,7 +149,8 @@ func TestDecryptRefusesOtherTypes(t *testing.T) {
 }
 
 func TestParseEncStringValid(t *testing.T) {
-	iv, ct, mac, rsa := b64(make([]byte, 16)), b64(make([]byte, 32)), b64(make([]byte, 32)), b64(make([]byte, 256))
+	iv, ct, mac := b64(make([]byte, 16)), b64(make([]byte, 32)), b64(make([]byte, 32))
+	rsa := b64(make([]byte, 256))
 	tests := []struct {
 		s    string
 		want EncType
@@ -211,7 +233,8 @@ func TestKeysAreRedacted(t *testing.T) {
 		logged.String(),
 		fmt.Sprintf("%v %+v %#v %s %x %X %d %q", k, k, k, k, k, k, k, k),
 		fmt.Sprintf("%v %#v %x %d", mk, mk, mk, mk),
-		fmt.Sprintf("%v %+v", &Account{UserKey: k, MasterPasswordHash: "SECRETHASH"}, Account{Key: "SECRETHASH"}),
+		fmt.Sprintf("%v", &Account{UserKey: k, MasterPasswordHash: "SECRETHASH"}),
+		fmt.Sprintf("%+v", Account{Key: "SECRETHASH"}),
 	} {
 		for _, leak := range []string{"000102", "1f", "[0 1 2", "SECRETHASH", "{0"} {
 			if strings.Contains(out, leak) {

@@ -43,7 +43,8 @@ var effWordlist = sync.OnceValues(func() ([]string, error) {
 //
 // The clients compute HKDF-Expand-SHA256(PRK = SHA-256(publicKeyDER), info = material, 32 bytes),
 // read the result as a big-endian integer and take 5 base-7776 digits, least significant first,
-// as indexes into the EFF large wordlist.
+// as indexes into the EFF large wordlist. (The SDK passes the DER key itself as the HKDF key; that
+// is the same thing, because HMAC replaces a key longer than its block by the key's SHA-256.)
 func FingerprintPhrase(material string, publicKeyDER []byte) (string, error) {
 	if len(publicKeyDER) == 0 {
 		return "", errors.New("fingerprint: empty public key")
