@@ -85,14 +85,15 @@ type Options struct {
 
 // Server is a running castellan.
 type Server struct {
-	URL     string // e.g. https://127.0.0.1:34567
-	Addr    string
-	DataDir string
-	CAFile  string // the self-signed certificate, for NODE_EXTRA_CA_CERTS and Client
-	Client  *http.Client
-	cmd     *exec.Cmd
-	log     *syncBuffer
-	done    chan error
+	URL      string // e.g. https://127.0.0.1:34567
+	Addr     string
+	DataDir  string
+	CAFile   string // the self-signed certificate, for NODE_EXTRA_CA_CERTS and Client
+	Client   *http.Client
+	cmd      *exec.Cmd
+	log      *syncBuffer
+	done     chan error
+	stopOnce sync.Once
 }
 
 // Start runs castellan and waits until it answers /alive.
@@ -197,19 +198,21 @@ func (s *Server) newClient(t testing.TB, plain bool) *http.Client {
 	}
 }
 
-// Stop sends SIGTERM and waits for castellan to exit.
+// Stop sends SIGTERM, waits for castellan to exit, and fails the test unless it exited cleanly.
 func (s *Server) Stop(t testing.TB) {
-	if s.cmd.ProcessState != nil || s.cmd.Process == nil {
-		return
-	}
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.done:
-	case <-time.After(30 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-s.done
-		t.Errorf("castellan did not stop within 30s of SIGTERM")
-	}
+	s.stopOnce.Do(func() {
+		_ = s.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case err := <-s.done:
+			if err != nil {
+				t.Errorf("castellan exited with %v after SIGTERM", err)
+			}
+		case <-time.After(30 * time.Second):
+			_ = s.cmd.Process.Kill()
+			<-s.done
+			t.Errorf("castellan did not stop within 30s of SIGTERM")
+		}
+	})
 }
 
 // Signal sends sig to the process.

@@ -1,0 +1,101 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/spf13/pflag"
+)
+
+func load(t *testing.T, environ []string, args ...string) (Server, error) {
+	t.Helper()
+	var cfg Server
+	fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
+	Bind(fs, &cfg)
+	if err := fs.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	if err := Load(&cfg, fs, environ, "CASTELLAN_"); err != nil {
+		return cfg, err
+	}
+	return cfg, cfg.Validate()
+}
+
+func TestDefaults(t *testing.T) {
+	cfg, err := load(t, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Addr != "127.0.0.1:8443" || cfg.PublicURL != "https://127.0.0.1:8443" || cfg.DataDir != "./data" ||
+		cfg.InsecureHTTP || cfg.LogLevel != "info" {
+		t.Fatalf("defaults: %+v", cfg)
+	}
+}
+
+func TestFlagsWinOverEnvironment(t *testing.T) {
+	cfg, err := load(t, []string{"CASTELLAN_ADDR=127.0.0.1:1", "CASTELLAN_LOG_LEVEL=debug"},
+		"--addr", "0.0.0.0:9000", "--insecure-http", "--public-url", "https://vault.example.com/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Addr != "0.0.0.0:9000" || !cfg.InsecureHTTP || cfg.LogLevel != "debug" ||
+		cfg.PublicURL != "https://vault.example.com" {
+		t.Fatalf("got %+v", cfg)
+	}
+}
+
+func TestSecretFromFileAndNeverPrinted(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "db")
+	if err := os.WriteFile(f, []byte("postgres://u:topsecret@h/db\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := load(t, []string{"DATABASE_URL_FILE=" + f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.DatabaseURL.Reveal() != "postgres://u:topsecret@h/db" {
+		t.Fatalf("DatabaseURL = %q", cfg.DatabaseURL.Reveal())
+	}
+	if s := strings.Join([]string{cfg.DatabaseURL.String(), sprint(cfg)}, " "); strings.Contains(s, "topsecret") {
+		t.Fatalf("secret printed: %s", s)
+	}
+	_, err = load(t, []string{"DATABASE_URL_FILE=/nonexistent/file"})
+	var ce *Error
+	if !errors.As(err, &ce) || ce.Var != "DATABASE_URL_FILE" {
+		t.Fatalf("missing secret file: %v", err)
+	}
+}
+
+func TestErrorsNameTheVariable(t *testing.T) {
+	cases := map[string][]string{
+		"CASTELLAN_MAX_BODY_BYTES":   {"CASTELLAN_MAX_BODY_BYTES=lots"},
+		"CASTELLAN_INSECURE_HTTP":    {"CASTELLAN_INSECURE_HTTP=maybe"},
+		"CASTELLAN_LOG_FORMAT":       {"CASTELLAN_LOG_FORMAT=xml"},
+		"CASTELLAN_PUBLIC_URL":       {"CASTELLAN_PUBLIC_URL=https://vault.example.com/?x=1"},
+		"CASTELLAN_FROBNICATE":       {"CASTELLAN_FROBNICATE=1"},
+		"CASTELLAN_SHUTDOWN_TIMEOUT": {"CASTELLAN_SHUTDOWN_TIMEOUT=-1s"},
+	}
+	for want, env := range cases {
+		_, err := load(t, env)
+		var ce *Error
+		if !errors.As(err, &ce) || ce.Var != want {
+			t.Errorf("%v: err = %v, want one naming %s", env, err, want)
+		}
+	}
+}
+
+func TestEverySettingIsDocumented(t *testing.T) {
+	for _, s := range Settings(&Server{}) {
+		if s.Flag == "" || s.Help == "" {
+			t.Errorf("%s has no flag or help text", s.Env)
+		}
+	}
+}
+
+func sprint(v any) string { return strings.TrimSpace(strings.ReplaceAll(fmtV(v), "\n", " ")) }
+
+func fmtV(v any) string { return fmt.Sprintf("%+v %#v", v, v) }
