@@ -7,9 +7,10 @@
 //   ISSUER    issuer URL; default http://127.0.0.1:$PORT.
 //   CLIENTS   JSON array of client metadata passed to oidc-provider as is; default one
 //             confidential client "vault-rp" with redirect http://127.0.0.1:8080/sso/oidc/callback.
-//   ACCOUNTS  JSON object login -> claims ({sub, email, email_verified, name,
-//             preferred_username, groups}); default alice and bob. Logins not listed still sign
-//             in (the dev interaction accepts any login and password) and get <login>@example.com.
+//   ACCOUNTS  JSON object login -> claims ({email, email_verified, name, preferred_username,
+//             groups}); the login is the sub. Default alice and bob. Logins not listed still
+//             sign in (the dev interaction accepts any login and password) with
+//             <login>@example.com.
 //   CONFORM_ID_TOKEN_CLAIMS  "false" puts the scope claims into the ID token as well; anything
 //             else keeps oidc-provider's default (only sub etc. in the ID token, the rest from
 //             userinfo).
@@ -56,14 +57,12 @@ function parseJSON(name, fallback) {
 const clients = parseJSON('CLIENTS', defaultClients);
 const accounts = parseJSON('ACCOUNTS', defaultAccounts);
 
-// claimsFor returns the claim set of a login or of a sub; sub defaults to the login itself.
-function claimsFor(id) {
-  const known = accounts[id];
-  if (known) return { sub: id, ...known };
-  for (const [login, claims] of Object.entries(accounts)) {
-    if (claims.sub === id) return { sub: login, ...claims };
-  }
-  return { sub: id, email: `${id}@example.com`, email_verified: true, name: id };
+// claimsFor returns the claim set of a login. The dev interaction makes the login the
+// accountId, and oidc-provider wants sub === accountId, so sub is always the login.
+function claimsFor(login) {
+  const known = accounts[login];
+  if (known) return { ...known, sub: login };
+  return { sub: login, email: `${login}@example.com`, email_verified: true, name: login };
 }
 
 const provider = new Provider(issuer, {
@@ -78,6 +77,12 @@ const provider = new Provider(issuer, {
   pkce: { required: () => false },
   conformIdTokenClaims: process.env.CONFORM_ID_TOKEN_CLAIMS !== 'false',
   cookies: { keys: [process.env.COOKIE_KEY || 'castellan-test-only-cookie-key'] },
+  // Log the cause of error pages: the test only sees the HTML.
+  async renderError(ctx, out, error) {
+    console.error('oidc-provider error page:', JSON.stringify(out), error?.stack ?? error);
+    ctx.type = 'json';
+    ctx.body = out;
+  },
   async findAccount(ctx, sub) {
     const claims = claimsFor(sub);
     return { accountId: claims.sub, async claims() { return claims; } };
