@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -57,9 +58,38 @@ func BWCLI(t testing.TB, cfg BWConfig) *BW {
 		env:     map[string]string{},
 	}
 	if cfg.SSO {
+		lockSSOPort(t)
 		b.urlFile = writeXDGOpenShim(t, filepath.Join(b.home, "bin"))
 	}
 	return b
+}
+
+// BWSSOCallbackPort is the loopback port the CLI always listens on for the SSO callback.
+const BWSSOCallbackPort = 8065
+
+// lockSSOPort serializes SSO-mode runners across every test process of the machine (go
+// test runs packages in parallel, and the CLI always binds localhost:8065): it takes an
+// exclusive flock on a file in the temp dir, held until the test ends.
+func lockSSOPort(t testing.TB) {
+	t.Helper()
+	path := filepath.Join(os.TempDir(), "castellan-bw-sso-8065.lock")
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		t.Fatalf("testpeers: open SSO port lock: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Minute)
+	defer cancel()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil {
+		select {
+		case <-ctx.Done():
+			f.Close()
+			t.Fatalf("testpeers: SSO port lock %s still held by another test: %v", path, ctx.Err())
+		case <-tick.C:
+		}
+	}
+	t.Cleanup(func() { f.Close() }) // closing releases the lock
 }
 
 // writeXDGOpenShim writes dir/xdg-open, which appends its first argument to a file and

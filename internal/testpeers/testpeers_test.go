@@ -2,10 +2,12 @@ package testpeers
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -14,6 +16,8 @@ import (
 	"net/http/httptest"
 	"net/smtp"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -439,5 +443,77 @@ func TestSamlIDPLogin(t *testing.T) {
 	const mailOID = "urn:oid:0.9.2342.19200300.100.1.3"
 	if got := attrValues(a, mailOID); !slices.Equal(got, []string{"dave@example.com"}) {
 		t.Fatalf("mail attribute = %v", got)
+	}
+}
+
+// TestBWCLISSOModeOpensURLAndServesCallback drives `bw login --sso` against a TLS stand-in
+// of the server: the xdg-open shim hands over the URL, the test answers the CLI's callback
+// on localhost:8065 as the identity server would redirect the browser, and the stand-in
+// sees the CLI's code exchange with the PKCE verifier that matches the URL's challenge.
+func TestBWCLISSOModeOpensURLAndServesCallback(t *testing.T) {
+	tokenReq := make(chan url.Values, 1)
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/identity/connect/token" {
+			_ = r.ParseForm()
+			select {
+			case tokenReq <- r.PostForm:
+			default:
+			}
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			fmt.Fprint(w, `{"error":"invalid_grant","error_description":"test stand-in"}`)
+			return
+		}
+		http.NotFound(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE",
+		Bytes: srv.Certificate().Raw}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bw := BWCLI(t, BWConfig{CAFile: caFile, SSO: true})
+	ctx := testCtx(t)
+	if _, _, err := bw.Run(ctx, nil, "config", "server", srv.URL); err != nil {
+		t.Fatal(err)
+	}
+	proc, err := bw.Start(ctx, nil, "login", "--sso", "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opened, err := proc.WaitSSOURL(ctx)
+	if err != nil {
+		_, stderr, _ := proc.Wait()
+		t.Fatalf("%v (stderr: %s)", err, stderr)
+	}
+	u, err := url.Parse(opened)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The parameters sit in the fragment: <vault>/#/sso?clientId=cli&...
+	_, rawQuery, _ := strings.Cut(u.Fragment, "?")
+	q, err := url.ParseQuery(rawQuery)
+	if err != nil || q.Get("clientId") != "cli" || q.Get("state") == "" || q.Get("codeChallenge") == "" {
+		t.Fatalf("opened %q: params %v, %v", opened, q, err)
+	}
+	cb := fmt.Sprintf("http://localhost:%d/?code=test-code&state=%s", BWSSOCallbackPort,
+		url.QueryEscape(q.Get("state")+"_identifier=acme"))
+	if _, err := httpGet(ctx, cb); err != nil {
+		t.Fatalf("callback: %v", err)
+	}
+	var form url.Values
+	select {
+	case form = <-tokenReq:
+	case <-ctx.Done():
+		t.Fatal("the CLI never posted the code to /identity/connect/token")
+	}
+	sum := sha256.Sum256([]byte(form.Get("code_verifier")))
+	if form.Get("code") != "test-code" || form.Get("grant_type") != "authorization_code" ||
+		form.Get("redirect_uri") != fmt.Sprintf("http://localhost:%d", BWSSOCallbackPort) ||
+		base64.RawURLEncoding.EncodeToString(sum[:]) != q.Get("codeChallenge") {
+		t.Fatalf("token request %v does not match the opened URL %q", form, opened)
+	}
+	if _, _, err := proc.Wait(); err == nil {
+		t.Fatal("login succeeded although the token endpoint refused the code")
 	}
 }
