@@ -27,15 +27,24 @@ type Server struct {
 
 	DatabaseURL secret.String `env:"DATABASE_URL" flag:"database-url" secret:"true" help:"sqlite:///path/file.db, postgres://user:pass@host:port/db, or mysql://user:pass@host:port/db (default: SQLite file castellan.db in the data folder)"`
 
-	TLSCert     string `env:"CASTELLAN_TLS_CERT" flag:"tls-cert" help:"PEM certificate file; with neither this nor the key, castellan makes and keeps a self-signed certificate for localhost and 127.0.0.1"`
-	TLSKey      string `env:"CASTELLAN_TLS_KEY" flag:"tls-key" help:"PEM private key file for the certificate"`
-	InsecureHTTP bool  `env:"CASTELLAN_INSECURE_HTTP" envDefault:"false" flag:"insecure-http" help:"serve plain HTTP, only for running behind a TLS-terminating reverse proxy"`
+	TLSCert      string `env:"CASTELLAN_TLS_CERT" flag:"tls-cert" help:"PEM certificate file; with neither this nor the key, castellan makes and keeps a self-signed certificate for localhost and 127.0.0.1"`
+	TLSKey       string `env:"CASTELLAN_TLS_KEY" flag:"tls-key" help:"PEM private key file for the certificate"`
+	InsecureHTTP bool   `env:"CASTELLAN_INSECURE_HTTP" envDefault:"false" flag:"insecure-http" help:"serve plain HTTP, only for running behind a TLS-terminating reverse proxy"`
 
 	LogLevel  string `env:"CASTELLAN_LOG_LEVEL" envDefault:"info" flag:"log-level" help:"debug, info, warn or error"`
 	LogFormat string `env:"CASTELLAN_LOG_FORMAT" envDefault:"text" flag:"log-format" help:"text or json"`
 
 	MaxBodyBytes    int64         `env:"CASTELLAN_MAX_BODY_BYTES" envDefault:"16777216" flag:"max-body-bytes" help:"largest request body accepted, in bytes"`
 	ShutdownTimeout time.Duration `env:"CASTELLAN_SHUTDOWN_TIMEOUT" envDefault:"20s" flag:"shutdown-timeout" help:"how long in-flight requests may run after SIGTERM or SIGINT"`
+
+	SMTPHost     string        `env:"CASTELLAN_SMTP_HOST" flag:"smtp-host" help:"SMTP server host name; without it, mail is written as .eml files to mail/ in the data folder"`
+	SMTPPort     int           `env:"CASTELLAN_SMTP_PORT" flag:"smtp-port" help:"SMTP server port (default by security: 587 for starttls, 465 for force_tls, 25 for off)"`
+	SMTPSecurity string        `env:"CASTELLAN_SMTP_SECURITY" envDefault:"starttls" flag:"smtp-security" help:"starttls (STARTTLS required), force_tls (TLS from the first byte) or off (plain text)"`
+	SMTPUsername string        `env:"CASTELLAN_SMTP_USERNAME" flag:"smtp-username" help:"SMTP AUTH user name; without it, castellan does not authenticate"`
+	SMTPPassword secret.String `env:"CASTELLAN_SMTP_PASSWORD" flag:"smtp-password" secret:"true" help:"SMTP AUTH password"`
+	SMTPFrom     string        `env:"CASTELLAN_SMTP_FROM" flag:"smtp-from" help:"sender address of every message, optionally with a display name (default castellan@ plus the public URL's host)"`
+	SMTPTimeout  time.Duration `env:"CASTELLAN_SMTP_TIMEOUT" envDefault:"15s" flag:"smtp-timeout" help:"how long one message may take to send, connection included"`
+	SMTPCAFile   string        `env:"CASTELLAN_SMTP_CA_FILE" flag:"smtp-ca-file" help:"PEM file of certificate authorities to trust for the SMTP server instead of the system ones"`
 }
 
 // Validate checks values that a type alone cannot, and fills in derived defaults.
@@ -81,7 +90,7 @@ func (c *Server) Validate() error {
 	if c.ShutdownTimeout <= 0 {
 		return &Error{Var: "CASTELLAN_SHUTDOWN_TIMEOUT", Reason: "must be positive, e.g. 20s"}
 	}
-	return nil
+	return c.validateSMTP(u.Hostname())
 }
 
 // ParseLevel turns a level name into a slog level.
