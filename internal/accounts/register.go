@@ -1,0 +1,247 @@
+package accounts
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/mail"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/castellan-vault/castellan/internal/bwcrypto"
+	"github.com/castellan-vault/castellan/internal/httpx"
+	"github.com/castellan-vault/castellan/internal/storage"
+)
+
+// Limits on what registration and the profile accept, as the official server has them.
+const (
+	maxEmailLen = 256
+	maxNameLen  = 50
+	maxHintLen  = 50
+	// registrationTokenTTL is how long the token of register/send-verification-email stays valid.
+	registrationTokenTTL = 24 * time.Hour
+	registrationKeyName  = "accounts.registration_token_key"
+)
+
+// Registration is a new account, as the register routes decode it (register.go, http.go).
+type Registration struct {
+	Email              string
+	Name               string
+	VerificationToken  string // from register/send-verification-email; "" for the legacy route
+	MasterPasswordHash string
+	Hint               string
+	KDF                bwcrypto.KDF
+	Key                string // the user key under the stretched master key ("2.")
+	PublicKey          string // base64 DER SPKI, or "" when the client sends no key pair
+	EncryptedPrivKey   string // "2.", set together with PublicKey
+}
+
+// RegistrationOpen reports whether new accounts may be created at all (for /api/config).
+func (s *Service) RegistrationOpen() bool { return !s.cfg.RegistrationClosed }
+
+// checkRegistrable refuses addresses that are malformed, or that the instance does not take.
+func (s *Service) checkRegistrable(email string) error {
+	if s.cfg.RegistrationClosed {
+		return httpx.BadRequest("Registration is closed on this server. Ask an administrator for an invitation.")
+	}
+	if err := checkEmail(email); err != nil {
+		return err
+	}
+	if len(s.cfg.RegistrationDomains) > 0 {
+		_, domain, _ := strings.Cut(email, "@")
+		if !slices.Contains(s.cfg.RegistrationDomains, domain) {
+			return httpx.Invalid("Email", "Registration is limited to other e-mail domains on this server.")
+		}
+	}
+	return nil
+}
+
+// checkEmail accepts one bare address (no display name), within the length limit.
+func checkEmail(email string) error {
+	if email == "" {
+		return httpx.Invalid("Email", "The Email field is required.")
+	}
+	a, err := mail.ParseAddress(email)
+	if len(email) > maxEmailLen || err != nil || a.Address != email || a.Name != "" {
+		return httpx.Invalid("Email", "The Email field is not a valid e-mail address.")
+	}
+	return nil
+}
+
+// StartRegistration answers register/send-verification-email. castellan sends no mail yet, so the
+// verification token is returned to the caller (as the official server does when e-mail
+// verification is off); it binds the address and name for register/finish.
+func (s *Service) StartRegistration(ctx context.Context, email, name string) (string, error) {
+	email = NormalizeEmail(email)
+	if err := s.checkRegistrable(email); err != nil {
+		return "", err
+	}
+	if len(name) > maxNameLen {
+		return "", httpx.Invalid("Name", fmt.Sprintf("The Name field must be at most %d characters.", maxNameLen))
+	}
+	key, err := s.tokenKey(ctx)
+	if err != nil {
+		return "", err
+	}
+	payload, err := json.Marshal(registrationClaims{Email: email, Name: name,
+		Expires: s.clock.Now().Add(registrationTokenTTL).Unix()})
+	if err != nil {
+		return "", fmt.Errorf("make registration token: %w", err)
+	}
+	enc := base64.RawURLEncoding
+	return enc.EncodeToString(payload) + "." + enc.EncodeToString(macOf(key, payload)), nil
+}
+
+type registrationClaims struct {
+	Email   string `json:"e"`
+	Name    string `json:"n"`
+	Expires int64  `json:"x"`
+}
+
+// checkRegistrationToken verifies a token from StartRegistration for email.
+func (s *Service) checkRegistrationToken(ctx context.Context, token, email string) error {
+	bad := httpx.Invalid("EmailVerificationToken", "The e-mail verification token is invalid or has expired.")
+	p, m, ok := strings.Cut(token, ".")
+	payload, err1 := base64.RawURLEncoding.DecodeString(p)
+	mac, err2 := base64.RawURLEncoding.DecodeString(m)
+	if !ok || err1 != nil || err2 != nil {
+		return bad
+	}
+	key, err := s.tokenKey(ctx)
+	if err != nil {
+		return err
+	}
+	if !hmac.Equal(mac, macOf(key, payload)) {
+		return bad
+	}
+	var c registrationClaims
+	if json.Unmarshal(payload, &c) != nil || c.Email != email || s.clock.Now().Unix() > c.Expires {
+		return bad
+	}
+	return nil
+}
+
+// tokenKey returns the instance's registration-token MAC key, made once and kept in settings so
+// that every castellan process on the database shares it.
+func (s *Service) tokenKey(ctx context.Context) ([]byte, error) {
+	v, err := s.settings.Get(ctx, registrationKeyName)
+	if errors.Is(err, storage.ErrNotFound) {
+		b := make([]byte, 32)
+		if _, err := io.ReadFull(s.rand, b); err != nil {
+			return nil, fmt.Errorf("make registration key: %w", err)
+		}
+		v, err = s.settings.PutIfAbsent(ctx, registrationKeyName, hex.EncodeToString(b), s.clock.Now())
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read registration key: %w", err)
+	}
+	key, err := hex.DecodeString(v)
+	if err != nil {
+		return nil, fmt.Errorf("read registration key: %w", err)
+	}
+	return key, nil
+}
+
+func macOf(key, payload []byte) []byte {
+	h := hmac.New(sha256.New, key)
+	h.Write(payload)
+	return h.Sum(nil)
+}
+
+// Register creates an account from a checked registration, in one insert: nothing is stored when
+// any check fails.
+func (s *Service) Register(ctx context.Context, r Registration) (*User, error) {
+	r.Email = NormalizeEmail(r.Email)
+	if err := s.checkRegistrable(r.Email); err != nil {
+		return nil, err
+	}
+	if r.VerificationToken != "" {
+		if err := s.checkRegistrationToken(ctx, r.VerificationToken, r.Email); err != nil {
+			return nil, err
+		}
+	}
+	if err := checkRegistration(r); err != nil {
+		return nil, err
+	}
+	hash, err := HashPassword(s.rand, r.MasterPasswordHash, s.cfg.PasswordIterations)
+	if err != nil {
+		return nil, err
+	}
+	now := s.clock.Now()
+	u := &User{
+		ID: s.newID(), Email: r.Email, Name: r.Name, PasswordHash: hash, Hint: r.Hint, KDF: r.KDF,
+		Key: r.Key, PublicKey: r.PublicKey, PrivateKey: r.EncryptedPrivKey, SecurityStamp: s.newID(),
+		APIKey: newAPIKey(s.rand), Culture: "en-US",
+		// castellan has no paid tier: every account gets what the clients gate on premium (TOTP codes,
+		// file attachments, reports).
+		Premium:   true,
+		CreatedAt: now, RevisionDate: now, AccountRevisionDate: now,
+	}
+	if err := s.store.CreateUser(ctx, u); err != nil {
+		if errors.Is(err, storage.ErrConflict) {
+			return nil, httpx.Invalid("Email", fmt.Sprintf("Email '%s' is already taken.", r.Email))
+		}
+		return nil, err
+	}
+	s.log.InfoContext(ctx, "account registered", "user_id", u.ID, "kdf", int(u.KDF.Kind))
+	return u, nil
+}
+
+// checkRegistration checks the client's values: a KDF within the limits, and well-formed keys.
+func checkRegistration(r Registration) error {
+	if len(r.Name) > maxNameLen {
+		return httpx.Invalid("Name", fmt.Sprintf("The Name field must be at most %d characters.", maxNameLen))
+	}
+	if len(r.Hint) > maxHintLen {
+		return httpx.Invalid("MasterPasswordHint",
+			fmt.Sprintf("The MasterPasswordHint field must be at most %d characters.", maxHintLen))
+	}
+	if r.MasterPasswordHash == "" || len(r.MasterPasswordHash) > maxClientHashLen {
+		return httpx.Invalid("MasterPasswordHash", "The MasterPasswordHash field is required.")
+	}
+	if err := r.KDF.Validate(); err != nil {
+		return &httpx.Error{Status: 400, Message: "The model state is invalid.",
+			ValidationErrors: map[string][]string{"Kdf": {kdfMessage(r.KDF)}}, Cause: err}
+	}
+	if err := checkSymmetric("Key", r.Key); err != nil {
+		return err
+	}
+	if r.PublicKey == "" && r.EncryptedPrivKey == "" {
+		return nil
+	}
+	if _, err := bwcrypto.ParsePublicKey(r.PublicKey); err != nil {
+		return httpx.Invalid("Keys.PublicKey", "The public key is not a base64 RSA SubjectPublicKeyInfo.")
+	}
+	return checkSymmetric("Keys.EncryptedPrivateKey", r.EncryptedPrivKey)
+}
+
+// checkSymmetric requires a well-formed type 2 EncString, the only symmetric type a new account has.
+func checkSymmetric(field, v string) error {
+	e, err := bwcrypto.ParseEncString(v)
+	if err != nil || e.Type != bwcrypto.EncAESCBC256HMAC {
+		return &httpx.Error{Status: 400, Message: "The model state is invalid.",
+			ValidationErrors: map[string][]string{field: {"The " + field + " field is not a valid encrypted string."}},
+			Cause:            err}
+	}
+	return nil
+}
+
+func kdfMessage(k bwcrypto.KDF) string {
+	switch k.Kind {
+	case bwcrypto.KDFPBKDF2:
+		return fmt.Sprintf("PBKDF2 iterations must be between %d and %d.",
+			bwcrypto.PBKDF2MinIterations, bwcrypto.PBKDF2MaxIterations)
+	case bwcrypto.KDFArgon2id:
+		return fmt.Sprintf("Argon2id needs %d-%d iterations, %d-%d MiB of memory and parallelism %d-%d.",
+			bwcrypto.Argon2MinIterations, bwcrypto.Argon2MaxIterations, bwcrypto.Argon2MinMemoryMiB,
+			bwcrypto.Argon2MaxMemoryMiB, bwcrypto.Argon2MinParallelism, bwcrypto.Argon2MaxParallelism)
+	}
+	return "Unknown KDF type."
+}
