@@ -46,7 +46,7 @@ func TestResolveClaims(t *testing.T) {
 		{name: "persistent NameID is an external id", a: Assertion{Claims: claims("uid", "u-1", ClaimNameID, "n-1"),
 			NameIDFormat: persistent}, wantID: "n-1"},
 		{name: "F4 transient NameID is skipped for a stable uid",
-			a: Assertion{Claims: claims(ClaimNameID, "_8f2a", "uid", "jdoe"), NameIDFormat: NameIDFormatTransient},
+			a:      Assertion{Claims: claims(ClaimNameID, "_8f2a", "uid", "jdoe"), NameIDFormat: NameIDFormatTransient},
 			wantID: "jdoe"},
 		{name: "F4 transient NameID alone is no external id",
 			a:       Assertion{Claims: claims(ClaimNameID, "_8f2a", "mail", "j@example.com"), NameIDFormat: NameIDFormatTransient},
