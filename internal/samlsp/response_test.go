@@ -1,0 +1,123 @@
+package samlsp
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+)
+
+func TestParseResponseAccepts(t *testing.T) {
+	tests := []struct {
+		name  string
+		edit  func(*Config)
+		build func(t *testing.T, sp testSP, s respSpec) []byte
+		check func(t *testing.T, a *Assertion)
+	}{
+		{name: "signed assertion", build: func(t *testing.T, sp testSP, s respSpec) []byte {
+			return fixtureIdP.signedAssertionResponse(t, s)
+		}, check: func(t *testing.T, a *Assertion) {
+			if !a.AssertionSigned || a.ResponseSigned || a.Encrypted {
+				t.Errorf("protection = %v/%v/%v, want assertion signed only", a.AssertionSigned, a.ResponseSigned,
+					a.Encrypted)
+			}
+			if want := t0.Add(5 * time.Minute); !a.NotOnOrAfter.Equal(want) {
+				t.Errorf("NotOnOrAfter = %s, want %s", a.NotOnOrAfter, want)
+			}
+		}},
+		{name: "signed response", edit: func(c *Config) { c.SpWantAssertionsSigned = false },
+			build: func(t *testing.T, sp testSP, s respSpec) []byte { return fixtureIdP.signedResponse(t, s) },
+			check: func(t *testing.T, a *Assertion) {
+				if a.AssertionSigned || !a.ResponseSigned {
+					t.Errorf("protection = %v/%v, want response signed only", a.AssertionSigned, a.ResponseSigned)
+				}
+			}},
+		{name: "both signed", build: func(t *testing.T, sp testSP, s respSpec) []byte {
+			return docBytes(t, fixtureIdP.sign(t, responseEl(s, fixtureIdP.sign(t, assertionEl(s), AlgRSASHA256)),
+				AlgRSASHA512))
+		}, check: func(t *testing.T, a *Assertion) {
+			if !a.AssertionSigned || !a.ResponseSigned {
+				t.Errorf("protection = %v/%v, want both signed", a.AssertionSigned, a.ResponseSigned)
+			}
+		}},
+		{name: "encrypted assertion", build: func(t *testing.T, sp testSP, s respSpec) []byte {
+			ea := encrypt(t, fixtureIdP.sign(t, assertionEl(s), AlgRSASHA256), spKeys.Encryption.Cert)
+			return docBytes(t, responseEl(s, ea))
+		}, check: func(t *testing.T, a *Assertion) {
+			if !a.Encrypted || !a.AssertionSigned {
+				t.Errorf("encrypted=%v assertionSigned=%v, want both", a.Encrypted, a.AssertionSigned)
+			}
+		}},
+		{name: "encrypted to the previous key during rotation", build: func(t *testing.T, sp testSP, s respSpec) []byte {
+			ea := encrypt(t, fixtureIdP.sign(t, assertionEl(s), AlgRSASHA256), oldSPKeys.Encryption.Cert)
+			return docBytes(t, responseEl(s, ea))
+		}},
+		{name: "idp-initiated when allowed", edit: func(c *Config) { c.IdpAllowUnsolicitedAuthnResponse = true },
+			build: func(t *testing.T, sp testSP, s respSpec) []byte {
+				s.InResponseTo = ""
+				return fixtureIdP.signedAssertionResponse(t, s)
+			}, check: func(t *testing.T, a *Assertion) {
+				if a.InResponseTo != "" {
+					t.Errorf("InResponseTo = %q, want empty", a.InResponseTo)
+				}
+			}},
+		{name: "sha-1 when the minimum allows it", edit: func(c *Config) { c.SpMinIncomingSigningAlgorithm = AlgRSASHA1 },
+			build: func(t *testing.T, sp testSP, s respSpec) []byte {
+				return docBytes(t, responseEl(s, fixtureIdP.sign(t, assertionEl(s), AlgRSASHA1)))
+			}},
+		{name: "just inside the clock skew", build: func(t *testing.T, sp testSP, s respSpec) []byte {
+			s.NotOnOrAfter = t0.Add(-DefaultClockSkew + 1e9)
+			return fixtureIdP.signedAssertionResponse(t, s)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sp := newTestSP(t, tt.edit)
+			a, err := sp.parse(tt.build(t, sp, sp.spec()))
+			if err != nil {
+				t.Fatalf("refused: %v (cause: %v)", err, causeOf(err))
+			}
+			checkAliceAssertion(t, sp, a)
+			if tt.check != nil {
+				tt.check(t, a)
+			}
+		})
+	}
+}
+
+func checkAliceAssertion(t *testing.T, sp testSP, a *Assertion) {
+	t.Helper()
+	want := sp.spec()
+	if a.NameID != want.NameID || a.NameIDFormat != FormatPersistent || a.ID != want.AssertionID ||
+		a.Issuer != testIdPEntityID || a.SessionIndex != want.SessionIndex {
+		t.Errorf("assertion = %+v", *a)
+	}
+	if a.InResponseTo != "" && a.InResponseTo != testRequestID {
+		t.Errorf("InResponseTo = %q", a.InResponseTo)
+	}
+	if len(a.Attributes) != 3 || a.Attributes[0].FriendlyName != "mail" ||
+		!slices.Equal(a.Attributes[2].Values, []string{"engineering", "vault-admins"}) {
+		t.Errorf("attributes = %+v", a.Attributes)
+	}
+}
+
+func causeOf(err error) error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Cause()
+	}
+	return err
+}
+
+func TestParseResponseRecordsTheAssertionID(t *testing.T) {
+	sp := newTestSP(t, nil)
+	doc := fixtureIdP.signedAssertionResponse(t, sp.spec())
+	if _, err := sp.parse(doc); err != nil {
+		t.Fatal(err)
+	}
+	seen, err := sp.replay.Seen(context.Background(), sp.spec().AssertionID, t0.Add(time.Hour))
+	if err != nil || !seen {
+		t.Fatalf("replay cache Seen = %v, %v; want the accepted assertion recorded", seen, err)
+	}
+}
