@@ -32,6 +32,8 @@ type Store interface {
 	// TouchDevice records a login from a device: it creates the device the first time and updates
 	// its type, name and last-seen time afterwards. It returns the stored device.
 	TouchDevice(ctx context.Context, d Device) (*Device, error)
+	// DeviceByID returns a device by its server-side id.
+	DeviceByID(ctx context.Context, id string) (*Device, error)
 	// DevicesByUser lists a user's devices, oldest first.
 	DevicesByUser(ctx context.Context, userID string) ([]Device, error)
 }
@@ -182,11 +184,20 @@ func (s SQLStore) TouchDevice(ctx context.Context, d Device) (*Device, error) {
 }
 
 func deviceWhere(ctx context.Context, q storage.Querier, userID, identifier string) (*Device, error) {
+	return scanDevice(q.QueryRowContext(ctx, `SELECT id, user_id, identifier, type, name, created_at, last_seen_at
+		FROM devices WHERE user_id = ? AND identifier = ?`, userID, identifier))
+}
+
+// DeviceByID returns a device by its server-side id.
+func (s SQLStore) DeviceByID(ctx context.Context, id string) (*Device, error) {
+	return scanDevice(s.DB.QueryRowContext(ctx, `SELECT id, user_id, identifier, type, name, created_at,
+		last_seen_at FROM devices WHERE id = ?`, id))
+}
+
+func scanDevice(row *sql.Row) (*Device, error) {
 	var d Device
 	var created, seen int64
-	err := q.QueryRowContext(ctx, `SELECT id, user_id, identifier, type, name, created_at, last_seen_at
-		FROM devices WHERE user_id = ? AND identifier = ?`, userID, identifier).
-		Scan(&d.ID, &d.UserID, &d.Identifier, &d.Type, &d.Name, &created, &seen)
+	err := row.Scan(&d.ID, &d.UserID, &d.Identifier, &d.Type, &d.Name, &created, &seen)
 	if err != nil {
 		return nil, fmt.Errorf("read device: %w", storage.MapError(err))
 	}

@@ -22,9 +22,11 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/castellan-vault/castellan/internal/accounts"
 	"github.com/castellan-vault/castellan/internal/auth"
 	"github.com/castellan-vault/castellan/internal/clock"
 	"github.com/castellan-vault/castellan/internal/httpx"
+	"github.com/castellan-vault/castellan/internal/identity"
 	"github.com/castellan-vault/castellan/internal/settings"
 	"github.com/castellan-vault/castellan/internal/storage"
 )
@@ -37,6 +39,8 @@ type Deps struct {
 	PublicURL    string // origin without a trailing slash, e.g. https://vault.example.com
 	MaxBodyBytes int64
 	DataDir      string
+	// Accounts holds the registration and login settings (identity.go).
+	Accounts AccountSettings
 }
 
 // App is a wired castellan. Each concern is wired in its own file of this package (identity.go,
@@ -48,6 +52,10 @@ type App struct {
 	InstanceID string
 	// Verifier checks access tokens for routes that need a caller (set by the identity mount).
 	Verifier auth.Verifier
+	// Accounts is the account service (set by the identity mount); the vault uses its SyncProfile.
+	Accounts *accounts.Service
+	// Identity is the identity server (set by the identity mount).
+	Identity *identity.Server
 }
 
 // New builds the application.
@@ -61,7 +69,7 @@ func New(ctx context.Context, d Deps) (*App, error) {
 	a.InstanceID = id
 	a.routes()
 	// Concern mounts, in dependency order: a mount may use what earlier ones set on App.
-	mounts := []func(ctx context.Context) error{}
+	mounts := []func(ctx context.Context) error{a.mountIdentity, a.mountAccounts}
 	for _, mount := range mounts {
 		if err := mount(ctx); err != nil {
 			return nil, err

@@ -85,7 +85,7 @@ func serve(ctx context.Context, cfg config.Server, cmd *cobra.Command) error {
 	}
 	a, err := app.New(ctx, app.Deps{
 		Logger: logger, Clock: clock.Real{}, DB: db, PublicURL: cfg.PublicURL,
-		MaxBodyBytes: cfg.MaxBodyBytes, DataDir: cfg.DataDir,
+		MaxBodyBytes: cfg.MaxBodyBytes, DataDir: cfg.DataDir, Accounts: app.AccountSettingsFrom(cfg),
 	})
 	if err != nil {
 		return fmt.Errorf("build castellan: %w", err)

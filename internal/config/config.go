@@ -45,6 +45,14 @@ type Server struct {
 	SMTPFrom     string        `env:"CASTELLAN_SMTP_FROM" flag:"smtp-from" help:"sender address of every message, optionally with a display name (default castellan@ plus the public URL's host)"`
 	SMTPTimeout  time.Duration `env:"CASTELLAN_SMTP_TIMEOUT" envDefault:"15s" flag:"smtp-timeout" help:"how long one message may take to send, connection included"`
 	SMTPCAFile   string        `env:"CASTELLAN_SMTP_CA_FILE" flag:"smtp-ca-file" help:"PEM file of certificate authorities to trust for the SMTP server instead of the system ones"`
+
+	Registration        string `env:"CASTELLAN_REGISTRATION" envDefault:"open" flag:"registration" help:"open: anyone may create an account; closed: only invited users"`
+	RegistrationDomains string `env:"CASTELLAN_REGISTRATION_DOMAINS" flag:"registration-domains" help:"comma-separated e-mail domains that may register (default any domain)"`
+
+	LoginFailuresPerAccount int           `env:"CASTELLAN_LOGIN_FAILURES_PER_ACCOUNT" envDefault:"10" flag:"login-failures-per-account" help:"failed logins per account in one window before logins for it answer 429"`
+	LoginFailuresPerAddress int           `env:"CASTELLAN_LOGIN_FAILURES_PER_ADDRESS" envDefault:"100" flag:"login-failures-per-address" help:"failed logins per client address in one window before logins from it answer 429"`
+	LoginFailureWindow      time.Duration `env:"CASTELLAN_LOGIN_FAILURE_WINDOW" envDefault:"15m" flag:"login-failure-window" help:"length of the failed-login counting window"`
+	ClientIPHeader          string        `env:"CASTELLAN_CLIENT_IP_HEADER" flag:"client-ip-header" help:"header in which a trusted reverse proxy passes the client address (e.g. X-Forwarded-For; its last entry is used); default the connection's address"`
 }
 
 // Validate checks values that a type alone cannot, and fills in derived defaults.
@@ -90,6 +98,9 @@ func (c *Server) Validate() error {
 	if c.ShutdownTimeout <= 0 {
 		return &Error{Var: "CASTELLAN_SHUTDOWN_TIMEOUT", Reason: "must be positive, e.g. 20s"}
 	}
+	if err := c.validateAccounts(); err != nil {
+		return err
+	}
 	return c.validateSMTP(u.Hostname())
 }
 
@@ -116,3 +127,39 @@ type Error struct {
 }
 
 func (e *Error) Error() string { return e.Var + ": " + e.Reason }
+
+// validateAccounts checks the registration and login-limit settings.
+func (c *Server) validateAccounts() error {
+	if c.Registration != "open" && c.Registration != "closed" {
+		return &Error{Var: "CASTELLAN_REGISTRATION", Reason: "want open or closed"}
+	}
+	for _, d := range c.RegistrationDomainList() {
+		if strings.ContainsAny(d, "@ /") || !strings.Contains(d, ".") {
+			return &Error{Var: "CASTELLAN_REGISTRATION_DOMAINS", Reason: "want domains such as example.com, comma-separated"}
+		}
+	}
+	if c.LoginFailuresPerAccount < 1 {
+		return &Error{Var: "CASTELLAN_LOGIN_FAILURES_PER_ACCOUNT", Reason: "must be at least 1"}
+	}
+	if c.LoginFailuresPerAddress < 1 {
+		return &Error{Var: "CASTELLAN_LOGIN_FAILURES_PER_ADDRESS", Reason: "must be at least 1"}
+	}
+	if c.LoginFailureWindow < time.Minute {
+		return &Error{Var: "CASTELLAN_LOGIN_FAILURE_WINDOW", Reason: "must be at least 1m"}
+	}
+	if strings.ContainsAny(c.ClientIPHeader, " :\r\n") {
+		return &Error{Var: "CASTELLAN_CLIENT_IP_HEADER", Reason: "want a header name such as X-Forwarded-For"}
+	}
+	return nil
+}
+
+// RegistrationDomainList returns CASTELLAN_REGISTRATION_DOMAINS as lower-case domains.
+func (c *Server) RegistrationDomainList() []string {
+	var out []string
+	for _, d := range strings.Split(c.RegistrationDomains, ",") {
+		if d = strings.ToLower(strings.TrimSpace(d)); d != "" {
+			out = append(out, d)
+		}
+	}
+	return out
+}

@@ -1,0 +1,87 @@
+package identity
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// A bucket counts failed logins for one account or one client address. Account buckets are named
+// by a hash of the e-mail address (or by the API key's user id), so the table holds no addresses.
+type bucket struct {
+	name string
+	max  int
+}
+
+func (s *Server) accountBucket(normalizedEmail string) bucket {
+	sum := sha256.Sum256([]byte(normalizedEmail))
+	return bucket{name: "account:" + hex.EncodeToString(sum[:]), max: s.limits.PerAccount}
+}
+
+func (s *Server) clientBucket(userID string) bucket {
+	return bucket{name: "client:" + userID, max: s.limits.PerAccount}
+}
+
+func (s *Server) addressBucket(r *http.Request) bucket {
+	return bucket{name: "address:" + s.clientIP(r), max: s.limits.PerAddress}
+}
+
+// clientIP is the caller's address: the last entry of the configured proxy header, or the
+// connection's address.
+func (s *Server) clientIP(r *http.Request) string {
+	if s.ipHeader != "" {
+		if v := r.Header.Values(s.ipHeader); len(v) > 0 {
+			parts := strings.Split(v[len(v)-1], ",")
+			if ip := net.ParseIP(strings.TrimSpace(parts[len(parts)-1])); ip != nil {
+				return ip.String()
+			}
+		}
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	if len(host) > 100 {
+		host = host[:100]
+	}
+	return host
+}
+
+// blocked returns how long until the first full bucket among bs accepts logins again, or 0.
+func (s *Server) blocked(ctx context.Context, bs ...bucket) (time.Duration, error) {
+	now := s.clock.Now()
+	since := now.Add(-s.limits.Window)
+	var wait time.Duration
+	for _, b := range bs {
+		n, start, err := s.store.LoginFailures(ctx, b.name, since)
+		if err != nil {
+			return 0, err
+		}
+		if n >= b.max {
+			wait = max(wait, start.Add(s.limits.Window).Sub(now))
+		}
+	}
+	return wait, nil
+}
+
+// failed counts a failed login in every bucket. A store error is logged: the login fails anyway.
+func (s *Server) failed(ctx context.Context, bs ...bucket) {
+	now := s.clock.Now()
+	for _, b := range bs {
+		if err := s.store.RecordLoginFailure(ctx, b.name, now, now.Add(-s.limits.Window)); err != nil {
+			s.log.ErrorContext(ctx, "could not count a failed login", "err", err)
+		}
+	}
+}
+
+// succeeded empties an account's bucket after a good login. Address buckets are left alone, so one
+// valid account cannot launder guesses against others from the same address.
+func (s *Server) succeeded(ctx context.Context, b bucket) {
+	if err := s.store.ClearLoginFailures(ctx, b.name); err != nil {
+		s.log.ErrorContext(ctx, "could not clear failed logins", "err", err)
+	}
+}
