@@ -27,84 +27,100 @@ type resolveCase struct {
 	name    string
 	a       Assertion
 	cfg     ClaimConfig
-	wantID  string
-	wantEml string
-	wantNm  string
+	want    [3]string // external id, email, name
 	wantErr error
 }
 
-func TestResolveClaims(t *testing.T) {
-	cases := []resolveCase{
+func oidcClaims(kv ...string) Assertion { return Assertion{Claims: claims(kv...)} }
+
+func samlClaims(format string, kv ...string) Assertion {
+	return Assertion{Claims: claims(kv...), NameIDFormat: format}
+}
+
+func idTypes(t ...string) ClaimConfig    { return ClaimConfig{AdditionalUserIDClaimTypes: t} }
+func emailTypes(t ...string) ClaimConfig { return ClaimConfig{AdditionalEmailClaimTypes: t} }
+func want(id, email, name string) [3]string {
+	return [3]string{id, email, name}
+}
+
+func resolveIDCases() []resolveCase {
+	return []resolveCase{
 		{name: "additional user id type wins over sub",
-			a:   Assertion{Claims: claims("sub", "s-1", "objectGUID", "g-1")},
-			cfg: ClaimConfig{AdditionalUserIDClaimTypes: []string{"objectGUID"}}, wantID: "g-1"},
+			a:   oidcClaims("sub", "s-1", "objectGUID", "g-1"),
+			cfg: idTypes("objectGUID"), want: want("g-1", "", "")},
 		{name: "configured order wins over claim order",
-			a:   Assertion{Claims: claims("b", "vb", "a", "va")},
-			cfg: ClaimConfig{AdditionalUserIDClaimTypes: []string{"a", "b"}}, wantID: "va"},
-		{name: "sub wins over NameID", a: Assertion{Claims: claims(ClaimNameID, "n-1", "sub", "s-1"),
-			NameIDFormat: persistent}, wantID: "s-1"},
-		{name: "persistent NameID is an external id", a: Assertion{Claims: claims("uid", "u-1", ClaimNameID, "n-1"),
-			NameIDFormat: persistent}, wantID: "n-1"},
+			a: oidcClaims("b", "vb", "a", "va"), cfg: idTypes("a", "b"), want: want("va", "", "")},
+		{name: "sub wins over NameID",
+			a: samlClaims(persistent, ClaimNameID, "n-1", "sub", "s-1"), want: want("s-1", "", "")},
+		{name: "persistent NameID is an external id",
+			a: samlClaims(persistent, "uid", "u-1", ClaimNameID, "n-1"), want: want("n-1", "", "")},
 		{name: "F4 transient NameID is skipped for a stable uid",
-			a:      Assertion{Claims: claims(ClaimNameID, "_8f2a", "uid", "jdoe"), NameIDFormat: NameIDFormatTransient},
-			wantID: "jdoe"},
+			a:    samlClaims(NameIDFormatTransient, ClaimNameID, "_8f2a", "uid", "jdoe"),
+			want: want("jdoe", "", "")},
 		{name: "F4 transient NameID alone is no external id",
-			a:       Assertion{Claims: claims(ClaimNameID, "_8f2a", "mail", "j@example.com"), NameIDFormat: NameIDFormatTransient},
+			a:       samlClaims(NameIDFormatTransient, ClaimNameID, "_8f2a", "mail", "j@example.com"),
 			wantErr: ErrNoExternalID},
 		{name: "F4 transient NameID is refused even when configured as the user id claim",
-			a:   Assertion{Claims: claims(ClaimNameID, "_8f2a", "upn", "j@corp"), NameIDFormat: NameIDFormatTransient},
-			cfg: ClaimConfig{AdditionalUserIDClaimTypes: []string{ClaimNameID}}, wantID: "j@corp", wantEml: "j@corp"},
-		{name: "upn before eppn", a: Assertion{Claims: claims("eppn", "e-1", "upn", "u-1")}, wantID: "u-1"},
-		{name: "blank values are skipped", a: Assertion{Claims: claims("sub", "  ", "uid", "u-1")}, wantID: "u-1"},
-		{name: "no user id claim", a: Assertion{Claims: claims("email", "a@example.com")}, wantErr: ErrNoExternalID},
-		{name: "external id too long", a: Assertion{Claims: claims("sub", strings.Repeat("x", 301))},
+			a:   samlClaims(NameIDFormatTransient, ClaimNameID, "_8f2a", "upn", "j@corp"),
+			cfg: idTypes(ClaimNameID), want: want("j@corp", "j@corp", "")},
+		{name: "upn before eppn", a: oidcClaims("eppn", "e-1", "upn", "u-1"), want: want("u-1", "", "")},
+		{name: "blank values are skipped",
+			a: oidcClaims("sub", "  ", "uid", "u-1"), want: want("u-1", "", "")},
+		{name: "no user id claim", a: oidcClaims("email", "a@example.com"), wantErr: ErrNoExternalID},
+		{name: "external id too long", a: oidcClaims("sub", strings.Repeat("x", 301)),
 			wantErr: ErrExternalIDTooLong},
-		{name: "email claim, lower-cased",
-			a:      Assertion{Claims: claims("sub", "s", "email", " Alice@Example.COM ")},
-			wantID: "s", wantEml: "alice@example.com"},
-		{name: "additional email type wins",
-			a:   Assertion{Claims: claims("sub", "s", "email", "a@example.com", "workMail", "w@example.com")},
-			cfg: ClaimConfig{AdditionalEmailClaimTypes: []string{"workMail"}}, wantID: "s", wantEml: "w@example.com"},
-		{name: "email before mail OID before mail", a: Assertion{Claims: claims("sub", "s", "mail", "m@x.test",
-			oidMail, "o@x.test", wsEmail, "w@x.test")}, wantID: "s", wantEml: "w@x.test"},
-		{name: "preferred_username only when no email claim",
-			a:      Assertion{Claims: claims("sub", "s", "preferred_username", "p@x.test", "mail", "m@x.test")},
-			wantID: "s", wantEml: "m@x.test"},
-		{name: "preferred_username as last resort", a: Assertion{Claims: claims("sub", "s",
-			"preferred_username", "p@x.test")}, wantID: "s", wantEml: "p@x.test"},
-		{name: "malformed addresses are skipped", a: Assertion{Claims: claims("sub", "s", "email", "a@b@c",
-			"email", "no-at", "email", "x y@z", "email", "ok@x.test")}, wantID: "s", wantEml: "ok@x.test"},
-		{name: "the claim used as the external id is not reused, but the id itself can be the email",
-			a:   Assertion{Claims: claims("email", "e@x.test", "sub", "s")},
-			cfg: ClaimConfig{AdditionalUserIDClaimTypes: []string{"email"}}, wantID: "e@x.test", wantEml: "e@x.test"},
-		{name: "short names match loosely (Email, given_name, family_name)",
-			a:      Assertion{Claims: claims("sub", "s", "Email", "a@x.test", "given_name", "Ann", "family_name", "Lee")},
-			wantID: "s", wantEml: "a@x.test", wantNm: "Ann Lee"},
-		{name: "name wins over given and surname",
-			a:      Assertion{Claims: claims("sub", "s", "givenname", "Ann", "name", "Ann Lee-Smith")},
-			wantID: "s", wantNm: "Ann Lee-Smith"},
-		{name: "additional name type wins", a: Assertion{Claims: claims("sub", "s", "name", "N", "nick", "K")},
-			cfg: ClaimConfig{AdditionalNameClaimTypes: []string{"nick"}}, wantID: "s", wantNm: "K"},
-		{name: "OIDs match exactly: given and surname OIDs",
-			a:      Assertion{Claims: claims(oidUID, "jdoe", oidGivenName, "Jo", oidSurname, "Doe")},
-			cfg:    ClaimConfig{AdditionalUserIDClaimTypes: []string{oidUID}},
-			wantID: "jdoe", wantNm: "Jo Doe"},
-		{name: "OIDs match exactly: a mail OID never becomes the display name (official urnoid quirk)",
-			a:      Assertion{Claims: claims("uid", "jdoe", oidMail, "j@x.test")},
-			wantID: "jdoe", wantEml: "j@x.test", wantNm: ""},
-		{name: "OIDs match exactly: a foreign OID is not an email source",
-			a:      Assertion{Claims: claims("sub", "s", "urn:oid:1.2.3.4", "x@evil.test")},
-			wantID: "s", wantEml: ""},
 	}
-	for _, tc := range cases {
+}
+
+func resolveEmailAndNameCases() []resolveCase {
+	return []resolveCase{
+		{name: "email claim, lower-cased",
+			a:    oidcClaims("sub", "s", "email", " Alice@Example.COM "),
+			want: want("s", "alice@example.com", "")},
+		{name: "additional email type wins",
+			a:   oidcClaims("sub", "s", "email", "a@example.com", "workMail", "w@example.com"),
+			cfg: emailTypes("workMail"), want: want("s", "w@example.com", "")},
+		{name: "email before mail OID before mail",
+			a:    oidcClaims("sub", "s", "mail", "m@x.test", oidMail, "o@x.test", wsEmail, "w@x.test"),
+			want: want("s", "w@x.test", "")},
+		{name: "preferred_username only when no email claim",
+			a:    oidcClaims("sub", "s", "preferred_username", "p@x.test", "mail", "m@x.test"),
+			want: want("s", "m@x.test", "")},
+		{name: "preferred_username as last resort",
+			a: oidcClaims("sub", "s", "preferred_username", "p@x.test"), want: want("s", "p@x.test", "")},
+		{name: "malformed addresses are skipped",
+			a: oidcClaims("sub", "s", "email", "a@b@c", "email", "no-at", "email", "x y@z",
+				"email", "ok@x.test"),
+			want: want("s", "ok@x.test", "")},
+		{name: "the claim used as the external id is not reused, but the id itself can be the email",
+			a:   oidcClaims("email", "e@x.test", "sub", "s"),
+			cfg: idTypes("email"), want: want("e@x.test", "e@x.test", "")},
+		{name: "short names match loosely (Email, given_name, family_name)",
+			a:    oidcClaims("sub", "s", "Email", "a@x.test", "given_name", "Ann", "family_name", "Lee"),
+			want: want("s", "a@x.test", "Ann Lee")},
+		{name: "name wins over given and surname",
+			a: oidcClaims("sub", "s", "givenname", "Ann", "name", "Ann Lee"), want: want("s", "", "Ann Lee")},
+		{name: "additional name type wins", a: oidcClaims("sub", "s", "name", "N", "nick", "K"),
+			cfg: ClaimConfig{AdditionalNameClaimTypes: []string{"nick"}}, want: want("s", "", "K")},
+		{name: "OIDs match exactly: given and surname OIDs",
+			a:   oidcClaims(oidUID, "jdoe", oidGivenName, "Jo", oidSurname, "Doe"),
+			cfg: idTypes(oidUID), want: want("jdoe", "", "Jo Doe")},
+		{name: "OIDs match exactly: a mail OID never becomes the display name (official urnoid quirk)",
+			a: oidcClaims("uid", "jdoe", oidMail, "j@x.test"), want: want("jdoe", "j@x.test", "")},
+		{name: "OIDs match exactly: a foreign OID is not an email source",
+			a: oidcClaims("sub", "s", "urn:oid:1.2.3.4", "x@evil.test"), want: want("s", "", "")},
+	}
+}
+
+func TestResolveClaims(t *testing.T) {
+	for _, tc := range append(resolveIDCases(), resolveEmailAndNameCases()...) {
 		t.Run(tc.name, func(t *testing.T) {
 			id, err := Resolve(tc.a, tc.cfg, nil)
 			if !errors.Is(err, tc.wantErr) {
 				t.Fatalf("error %v, want %v", err, tc.wantErr)
 			}
-			if id.ExternalID != tc.wantID || id.Email != tc.wantEml || id.Name != tc.wantNm {
-				t.Fatalf("got (%q, %q, %q), want (%q, %q, %q)", id.ExternalID, id.Email, id.Name,
-					tc.wantID, tc.wantEml, tc.wantNm)
+			if got := want(id.ExternalID, id.Email, id.Name); got != tc.want {
+				t.Fatalf("got %q, want %q", got, tc.want)
 			}
 		})
 	}
@@ -113,6 +129,8 @@ func TestResolveClaims(t *testing.T) {
 func TestResolveEmailVerification(t *testing.T) {
 	base := claims("sub", "s", "email", "Ann@Example.com")
 	claimedExample := func(d string) bool { return d == "example.com" }
+	yes := []EmailStatement{{"ann@example.com", true}}
+	no := []EmailStatement{{"ANN@example.com", false}}
 	cases := []struct {
 		name    string
 		stmts   []EmailStatement
@@ -120,20 +138,18 @@ func TestResolveEmailVerification(t *testing.T) {
 		claimed DomainClaimed
 		want    VerifiedBy
 	}{
-		{"provider says verified for this address", []EmailStatement{{"ann@example.com", true}}, false, nil,
-			VerifiedByProvider},
-		{"provider verified another address only", []EmailStatement{{"other@example.com", true}}, false, nil,
-			VerifiedByNone},
-		{"provider says not verified", []EmailStatement{{"ann@example.com", false}}, false, nil, VerifiedByNone},
+		{"provider says verified for this address", yes, false, nil, VerifiedByProvider},
+		{"provider verified another address only", []EmailStatement{{"other@example.com", true}},
+			false, nil, VerifiedByNone},
+		{"provider says not verified", no, false, nil, VerifiedByNone},
 		{"absent statement, nothing else", nil, false, nil, VerifiedByNone},
 		{"absent statement, org trusts its provider", nil, true, nil, VerifiedByOrgTrust},
 		{"absent statement, claimed domain", nil, false, claimedExample, VerifiedByClaimedDomain},
-		{"absent statement, unclaimed domain", nil, false, func(string) bool { return false }, VerifiedByNone},
-		{"explicit false beats org trust", []EmailStatement{{"ann@example.com", false}}, true, nil, VerifiedByNone},
-		{"explicit false beats a claimed domain", []EmailStatement{{"ann@example.com", false}}, false,
-			claimedExample, VerifiedByNone},
-		{"ID token and userinfo disagree: not verified",
-			[]EmailStatement{{"ann@example.com", true}, {"ANN@example.com", false}}, false, nil, VerifiedByNone},
+		{"absent statement, unclaimed domain", nil, false, func(string) bool { return false },
+			VerifiedByNone},
+		{"explicit false beats org trust", no, true, nil, VerifiedByNone},
+		{"explicit false beats a claimed domain", no, false, claimedExample, VerifiedByNone},
+		{"ID token and userinfo disagree: not verified", append(yes, no...), false, nil, VerifiedByNone},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -174,14 +190,16 @@ func TestFieldReportF1Matrix(t *testing.T) {
 		},
 	}
 	want := map[string]map[string]Outcome{
-		"true":   {"new user": CreateUser, "existing unlinked member": LinkExisting, "existing linked": SignIn},
+		"true": {"new user": CreateUser, "existing unlinked member": LinkExisting,
+			"existing linked": SignIn},
 		"false":  {"new user": Refuse, "existing unlinked member": Refuse, "existing linked": SignIn},
 		"absent": {"new user": Refuse, "existing unlinked member": Refuse, "existing linked": SignIn},
 	}
 	for ev, stmts := range verifiedStmt {
 		for state, build := range states {
 			t.Run("email_verified "+ev+" / "+state, func(t *testing.T) {
-				a := Assertion{Claims: claims("sub", "att-1", "email", "alice@example.com"), EmailStatements: stmts}
+				a := Assertion{Claims: claims("sub", "att-1", "email", "alice@example.com"),
+					EmailStatements: stmts}
 				id, err := Resolve(a, ClaimConfig{}, nil)
 				if err != nil {
 					t.Fatal(err)
@@ -204,11 +222,13 @@ func FuzzResolve(f *testing.F) {
 	f.Add("sub\x1fs\x1eemail\x1fA@x.test\x1e"+ClaimNameID+"\x1f_t", "urn:oid:1", "a@x.test", true, true)
 	f.Add(ClaimNameID+"\x1f_t\x1euid\x1fu", "uid", "", false, false)
 	f.Fuzz(func(t *testing.T, raw, extra, stmtEmail string, stmtVerified, transient bool) {
-		a := Assertion{Claims: parseFuzzClaims(raw), EmailStatements: []EmailStatement{{stmtEmail, stmtVerified}}}
+		a := Assertion{Claims: parseFuzzClaims(raw),
+			EmailStatements: []EmailStatement{{stmtEmail, stmtVerified}}}
 		if transient {
 			a.NameIDFormat = NameIDFormatTransient
 		}
-		cfg := ClaimConfig{AdditionalUserIDClaimTypes: []string{extra}, AdditionalEmailClaimTypes: []string{extra}}
+		cfg := ClaimConfig{AdditionalUserIDClaimTypes: []string{extra},
+			AdditionalEmailClaimTypes: []string{extra}}
 		id, err := Resolve(a, cfg, func(d string) bool { return strings.HasPrefix(d, "c") })
 		if err := checkIdentity(a, id, err); err != nil {
 			t.Fatal(err)
@@ -245,7 +265,7 @@ func checkIdentity(a Assertion, id Identity, err error) error {
 		}
 		return nil
 	}
-	if id.ExternalID == "" || len(id.ExternalID) > MaxExternalIDLen || strings.TrimSpace(id.ExternalID) != id.ExternalID {
+	if ext := id.ExternalID; ext == "" || len(ext) > MaxExternalIDLen || strings.TrimSpace(ext) != ext {
 		return errors.New("malformed external id")
 	}
 	if id.Email != "" {

@@ -13,7 +13,8 @@ func testOrg() Org { return Org{ID: "org-1", Enabled: true, SSOEnabled: true} }
 func seats(n int) *int { return &n }
 
 func verified(ext, email string) Identity {
-	return Identity{ExternalID: ext, Email: email, EmailVerified: true, EmailVerifiedBy: VerifiedByProvider}
+	return Identity{ExternalID: ext, Email: email, EmailVerified: true,
+		EmailVerifiedBy: VerifiedByProvider}
 }
 
 func unverified(ext, email string) Identity { return Identity{ExternalID: ext, Email: email} }
@@ -88,7 +89,8 @@ func orgAndLinkedCases() []decideCase {
 		{"org disabled refuses", withOrg(off), refused(ReasonOrgDisabled)},
 		{"sso disabled refuses", withOrg(noSSO), refused(ReasonSSODisabled)},
 		{"org without id is inconsistent input", withOrg(noID), refused(ReasonInconsistentInput)},
-		{"missing external id refuses", Input{Identity: unverified("", "alice@example.com"), Org: testOrg()},
+		{"missing external id refuses",
+			Input{Identity: unverified("", "alice@example.com"), Org: testOrg()},
 			refused(ReasonExternalIDMissing)},
 		{"linked invited member signs in (JIT user before set-password)",
 			linkedIn(member("m-a", "u-a", StatusInvited)),
@@ -108,9 +110,11 @@ func orgAndLinkedCases() []decideCase {
 		{"linked account without membership refused", linkedIn(nil),
 			refusedFor(ReasonMembershipNotFound, "u-a")},
 		{"linked account with another account's membership refused",
-			linkedIn(member("m-b", "u-b", StatusConfirmed)), refusedFor(ReasonMembershipNotFound, "u-a")},
+			linkedIn(member("m-b", "u-b", StatusConfirmed)),
+			refusedFor(ReasonMembershipNotFound, "u-a")},
 		{"link for another external id is inconsistent input", Input{Identity: alice, Org: testOrg(),
-			LinkByExternalID: link("u-a", "sub-x"), MemberOfLinkedUser: member("m-a", "u-a", StatusConfirmed)},
+			LinkByExternalID:   link("u-a", "sub-x"),
+			MemberOfLinkedUser: member("m-a", "u-a", StatusConfirmed)},
 			refused(ReasonInconsistentInput)},
 	}
 }
@@ -118,19 +122,22 @@ func orgAndLinkedCases() []decideCase {
 func existingAccountCases() []decideCase {
 	bob := verified("sub-b", "bob@example.com")
 	in := func(u *User, byUser, byEmail *Member) Input {
-		return Input{Identity: bob, Org: testOrg(), UserByEmail: u, MemberByUser: byUser, MemberByEmail: byEmail}
+		return Input{Identity: bob, Org: testOrg(), UserByEmail: u, MemberByUser: byUser,
+			MemberByEmail: byEmail}
 	}
 	kc := &User{ID: "u-b", EmailVerified: true, UsesKeyConnector: true}
+	pw := passwordUser("u-b")
+	mb := func(s Status) *Member { return member("m-b", "u-b", s) }
 	return []decideCase{
 		{"A1 key connector account without membership refused", in(kc, nil, nil),
 			refusedFor(ReasonKeyConnectorUser, "u-b")},
 		{"A1 key connector account invited refused", in(kc, member("m-b", "u-b", StatusInvited), nil),
 			refusedFor(ReasonKeyConnectorUser, "u-b")},
-		{"key connector account confirmed in this org links", in(kc, member("m-b", "u-b", StatusConfirmed), nil),
+		{"key connector account confirmed in this org links", in(kc, mb(StatusConfirmed), nil),
 			linked("u-b", "m-b", "sub-b")},
 		{"A4 accepted member links with FirstSsoLogin",
-			in(passwordUser("u-b"), member("m-b", "u-b", StatusAccepted), nil), linked("u-b", "m-b", "sub-b")},
-		{"A4 confirmed member links", in(passwordUser("u-b"), member("m-b", "u-b", StatusConfirmed), nil),
+			in(pw, mb(StatusAccepted), nil), linked("u-b", "m-b", "sub-b")},
+		{"A4 confirmed member links", in(pw, mb(StatusConfirmed), nil),
 			linked("u-b", "m-b", "sub-b")},
 		{"A5 revoked by-email row (revoked before accepting) refused",
 			in(passwordUser("u-b"), nil, invitation("m-b", "bob@example.com", StatusRevoked, TypeUser)),
@@ -139,7 +146,7 @@ func existingAccountCases() []decideCase {
 			in(passwordUser("u-b"), nil, invitation("m-b", "bob@example.com", StatusStaged, TypeUser)),
 			refusedFor(ReasonUnknownState, "u-b")},
 		{"accepted by-email row without account is not a real row",
-			in(passwordUser("u-b"), nil, invitation("m-b", "bob@example.com", StatusAccepted, TypeUser)),
+			in(pw, nil, invitation("m-b", "bob@example.com", StatusAccepted, TypeUser)),
 			refusedFor(ReasonUnknownState, "u-b")},
 		{"another account's membership does not count",
 			in(passwordUser("u-b"), member("m-x", "u-x", StatusConfirmed), nil),
@@ -163,31 +170,37 @@ func existingAccountCases() []decideCase {
 
 func newAccountCases() []decideCase {
 	carol := verified("sub-c", "carol@example.com")
-	in := func(o Org, byEmail *Member) Input { return Input{Identity: carol, Org: o, MemberByEmail: byEmail} }
+	in := func(o Org, byEmail *Member) Input {
+		return Input{Identity: carol, Org: o, MemberByEmail: byEmail}
+	}
+	unproven := unverified("sub-c", "carol@example.com")
+	inv := func(s Status, t MemberType) *Member { return invitation("m-c", "carol@example.com", s, t) }
 	full, free := testOrg(), testOrg()
 	full.Seats, full.OccupiedSeats = seats(5), 5
 	free.Seats, free.OccupiedSeats = seats(5), 4
 	return []decideCase{
-		{"B2 new account and membership when seats are unlimited", in(testOrg(), nil), created("sub-c")},
+		{"B2 new account and membership when seats are unlimited",
+			in(testOrg(), nil), created("sub-c")},
 		{"B2 new account and membership when a seat is free", in(free, nil), created("sub-c")},
 		{"B1 no free seat refused, nothing created", in(full, nil), refused(ReasonNoSeats)},
 		{"B3 invited row adopted without a seat check (it holds a seat)",
-			in(full, invitation("m-c", "carol@example.com", StatusInvited, TypeUser)), adopted("", "m-c", "sub-c")},
+			in(full, inv(StatusInvited, TypeUser)), adopted("", "m-c", "sub-c")},
 		{"B4 revoked invitation refused before anything is created",
-			in(testOrg(), invitation("m-c", "carol@example.com", StatusRevoked, TypeUser)), refused(ReasonRevoked)},
+			in(testOrg(), inv(StatusRevoked, TypeUser)), refused(ReasonRevoked)},
 		{"B4 staged invitation refused before anything is created",
-			in(testOrg(), invitation("m-c", "carol@example.com", StatusStaged, TypeUser)),
+			in(testOrg(), inv(StatusStaged, TypeUser)),
 			refused(ReasonUnknownState)},
 		{"confirmed row without account refused as unknown state",
-			in(testOrg(), invitation("m-c", "carol@example.com", StatusConfirmed, TypeUser)),
+			in(testOrg(), inv(StatusConfirmed, TypeUser)),
 			refused(ReasonUnknownState)},
 		{"row bound to another account is not an invitation: new account",
-			in(testOrg(), &Member{ID: "m-x", UserID: "u-x", Email: "carol@example.com", Status: StatusRevoked}),
+			in(testOrg(), &Member{ID: "m-x", UserID: "u-x", Email: "carol@example.com",
+				Status: StatusRevoked}),
 			created("sub-c")},
-		{"unverified email never creates an account", Input{Identity: unverified("sub-c", "carol@example.com"),
-			Org: testOrg()}, refused(ReasonEmailNotVerified)},
-		{"unverified email never adopts an invitation", Input{Identity: unverified("sub-c", "carol@example.com"),
-			Org: testOrg(), MemberByEmail: invitation("m-c", "carol@example.com", StatusInvited, TypeAdmin)},
+		{"unverified email never creates an account",
+			Input{Identity: unproven, Org: testOrg()}, refused(ReasonEmailNotVerified)},
+		{"unverified email never adopts an invitation",
+			Input{Identity: unproven, Org: testOrg(), MemberByEmail: inv(StatusInvited, TypeAdmin)},
 			refused(ReasonEmailNotVerified)},
 	}
 }
@@ -201,37 +214,41 @@ func fieldReportCases() []decideCase {
 	}
 	unprovenKeyed := &User{ID: "u-a", HasMasterPassword: true} // registered, address never proven
 	reset := Decision{Outcome: LinkExisting, UserID: "u-a", MemberID: "m-a", LinkExternalID: "sub-B",
-		ReplaceExternalID: "sub-A", Events: []Event{{Type: EventResetSsoLink, UserID: "u-a", MemberID: "m-a"}}}
+		ReplaceExternalID: "sub-A",
+		Events:            []Event{{Type: EventResetSsoLink, UserID: "u-a", MemberID: "m-a"}}}
 	aliceB := verified("sub-B", "alice@example.com")
+	pw, staleA := passwordUser("u-a"), link("u-a", "sub-A")
+	as := func(s Status) *Member { return member("m-a", "u-a", s) }
 	return []decideCase{
 		{"F1 existing unlinked account, provider email not verified: refused, no link",
 			existing(unverified("att-1", "alice@example.com"), passwordUser("u-a"),
 				member("m-a", "u-a", StatusConfirmed), nil, false), refused(ReasonEmailNotVerified)},
 		{"F1 existing account that is no member, verified email: still no link",
-			existing(alice, passwordUser("u-a"), nil, nil, false), refusedFor(ReasonMembershipRequired, "u-a")},
+			existing(alice, pw, nil, nil, false), refusedFor(ReasonMembershipRequired, "u-a")},
 		{"F2 changed subject for a linked member refused by default and audited",
-			existing(aliceB, passwordUser("u-a"), member("m-a", "u-a", StatusConfirmed), link("u-a", "sub-A"), false),
+			existing(aliceB, pw, as(StatusConfirmed), staleA, false),
 			refusedFor(ReasonSubjectChanged, "u-a")},
 		{"F2 changed subject replaces the stale link when the org allows it (ResetSsoLink)",
-			existing(aliceB, passwordUser("u-a"), member("m-a", "u-a", StatusConfirmed), link("u-a", "sub-A"), true),
+			existing(aliceB, pw, as(StatusConfirmed), staleA, true),
 			reset},
 		{"F2 relink still requires an accepted membership",
-			existing(aliceB, passwordUser("u-a"), member("m-a", "u-a", StatusInvited), link("u-a", "sub-A"), true),
+			existing(aliceB, pw, as(StatusInvited), staleA, true),
 			refusedFor(ReasonInviteAcceptanceRequired, "u-a")},
 		{"F2 relink never revives a revoked member",
-			existing(aliceB, passwordUser("u-a"), member("m-a", "u-a", StatusRevoked), link("u-a", "sub-A"), true),
+			existing(aliceB, pw, as(StatusRevoked), staleA, true),
 			refusedFor(ReasonRevoked, "u-a")},
 		{"F2 changed subject of a JIT user (no password yet) refused by default",
-			existing(aliceB, ssoOnlyUser("u-a"), member("m-a", "u-a", StatusInvited), link("u-a", "sub-A"), false),
+			existing(aliceB, ssoOnlyUser("u-a"), as(StatusInvited), staleA, false),
 			refusedFor(ReasonSubjectChanged, "u-a")},
 		{"F2 stale link with the same subject is inconsistent input",
-			existing(aliceB, passwordUser("u-a"), member("m-a", "u-a", StatusConfirmed), link("u-a", "sub-B"), true),
+			existing(aliceB, pw, as(StatusConfirmed), link("u-a", "sub-B"), true),
 			refusedFor(ReasonInconsistentInput, "u-a")},
 		{"F3 keyed account that never proved its address is not linked, even as a confirmed member",
 			existing(alice, unprovenKeyed, member("m-a", "u-a", StatusConfirmed), nil, false),
 			refusedFor(ReasonAccountEmailNotVerified, "u-a")},
 		{"F3 unproven account without membership is not linked",
-			existing(alice, unprovenKeyed, nil, nil, false), refusedFor(ReasonMembershipRequired, "u-a")},
+			existing(alice, unprovenKeyed, nil, nil, false),
+			refusedFor(ReasonMembershipRequired, "u-a")},
 		{"F3 unproven SSO-only account is not handed an invitation",
 			existing(alice, &User{ID: "u-a"}, member("m-a", "u-a", StatusInvited), nil, false),
 			refusedFor(ReasonAccountEmailNotVerified, "u-a")},
@@ -243,7 +260,7 @@ func fieldReportCases() []decideCase {
 				MemberByEmail: invitation("m-a", "alice@example.com", StatusInvited, TypeUser)},
 			refusedFor(ReasonInviteAcceptanceRequired, "u-a")},
 		{"F5b existing account never invited gets ssoOrgMembershipRequired",
-			existing(alice, passwordUser("u-a"), nil, nil, false), refusedFor(ReasonMembershipRequired, "u-a")},
+			existing(alice, pw, nil, nil, false), refusedFor(ReasonMembershipRequired, "u-a")},
 		{"F5 revoked existing member refused",
 			existing(alice, passwordUser("u-a"), member("m-a", "u-a", StatusRevoked), nil, false),
 			refusedFor(ReasonRevoked, "u-a")},

@@ -16,7 +16,8 @@ func checkInvariants(in Input, d Decision) error {
 	if d.Outcome == Refuse {
 		return checkRefusal(d)
 	}
-	if d.Reason != "" || !in.Org.Enabled || !in.Org.SSOEnabled || in.Org.ID == "" || in.Identity.ExternalID == "" {
+	if o := in.Org; d.Reason != "" || !o.Enabled || !o.SSOEnabled || o.ID == "" ||
+		in.Identity.ExternalID == "" {
 		return fmt.Errorf("%s with reason %q or a closed org or no external id", d.Outcome, d.Reason)
 	}
 	if d.Outcome == SignIn {
