@@ -69,7 +69,7 @@ func New(ctx context.Context, d Deps) (*App, error) {
 	a.InstanceID = id
 	a.routes()
 	// Concern mounts, in dependency order: a mount may use what earlier ones set on App.
-	mounts := []func(ctx context.Context) error{a.mountIdentity, a.mountAccounts}
+	mounts := []func(ctx context.Context) error{a.mountIdentity, a.mountAccounts, a.mountVault}
 	for _, mount := range mounts {
 		if err := mount(ctx); err != nil {
 			return nil, err
