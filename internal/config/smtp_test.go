@@ -60,7 +60,8 @@ func TestSMTPSenderAddress(t *testing.T) {
 		t.Errorf("IPv6 public URL: FROM %q, %v", cfg.SMTPFrom, err)
 	}
 	bad := []string{
-		"vault", "vault@", "@example.com", "a@b.com, c@d.com", "vault@example.com.", "Vault vault@example.com",
+		"vault", "vault@", "@example.com", "a@b.com, c@d.com", "vault@example.com.",
+		"Vault vault@example.com",
 	}
 	for _, from := range bad {
 		_, err := load(t, []string{"CASTELLAN_SMTP_FROM=" + from})

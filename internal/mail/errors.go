@@ -33,6 +33,11 @@ type Error struct {
 
 func (e *Error) Error() string { return e.text }
 
+// Temporary reports whether trying again later may succeed: a 4xx reply, or no answer at all.
+func (e *Error) Temporary() bool {
+	return e.Code/100 == 4 || (e.Code == 0 && e.kind == ErrConnect)
+}
+
 // Unwrap exposes the kind and, when the Send was cut short by its context, the context's error.
 func (e *Error) Unwrap() []error {
 	if e.ctxErr != nil {
@@ -67,7 +72,7 @@ func classify(sess *session, op string, err error, server string, secrets []stri
 		e.kind = ErrTLS
 	case sess.phase == phaseSend:
 		e.kind = ErrRejected
-		detail = "the message was not accepted"
+		detail = rejectedStep(err)
 	default:
 		e.kind = ErrConnect
 	}
@@ -96,6 +101,24 @@ func replyOf(err error) (int, string) {
 		return te.Code, ""
 	}
 	return 0, ""
+}
+
+// rejectedStep names the SMTP command the server refused, without go-mail's text (which lists the
+// recipients).
+func rejectedStep(err error) string {
+	var se *gomail.SendError
+	if !errors.As(err, &se) {
+		return "during the mail transaction"
+	}
+	switch se.Reason {
+	case gomail.ErrSMTPMailFrom:
+		return "at MAIL FROM (the sender address)"
+	case gomail.ErrSMTPRcptTo:
+		return "at RCPT TO (a recipient address)"
+	case gomail.ErrSMTPData, gomail.ErrSMTPDataClose, gomail.ErrWriteContent:
+		return "at DATA (the message)"
+	}
+	return "during the mail transaction"
 }
 
 func isTLSError(err error) bool {

@@ -63,7 +63,8 @@ func (f *FileSender) fileName() (string, error) {
 	if _, err := io.ReadFull(f.opts.Rand, b); err != nil {
 		return "", fmt.Errorf("mail file name: %w", err)
 	}
-	return f.opts.Clock.Now().UTC().Format("20060102T150405.000000000Z") + "-" + hex.EncodeToString(b) + ".eml", nil
+	stamp := f.opts.Clock.Now().UTC().Format("20060102T150405.000000000Z")
+	return stamp + "-" + hex.EncodeToString(b) + ".eml", nil
 }
 
 // writeAtomic writes msg to a temporary file beside path (0600, from os.CreateTemp), syncs it and

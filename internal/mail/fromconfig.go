@@ -47,7 +47,8 @@ func loadRoots(path string) (*x509.CertPool, error) {
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, &config.Error{Var: "CASTELLAN_SMTP_CA_FILE", Reason: "cannot read the file: " + err.Error()}
+		return nil, &config.Error{Var: "CASTELLAN_SMTP_CA_FILE", Reason: "cannot read the file: " +
+			err.Error()}
 	}
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(b) {

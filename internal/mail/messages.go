@@ -37,7 +37,8 @@ func AcceptInviteURL(d InviteData) (string, error) {
 		return "", err
 	}
 	if d.OrganizationID == "" || d.OrganizationUserID == "" || d.Email == "" || d.Token.IsZero() {
-		return "", fmt.Errorf("%w: invitation needs organization, membership, email and token", ErrMissingInput)
+		return "", fmt.Errorf("%w: invitation needs organization, membership, email and token",
+			ErrMissingInput)
 	}
 	if d.UsesSSO && d.SSOIdentifier == "" {
 		return "", fmt.Errorf("%w: an organization that uses SSO needs its SSO identifier", ErrMissingInput)
@@ -152,7 +153,8 @@ func DomainSettingsURL(publicURL, organizationID string) (string, error) {
 // DomainVerificationFailingMessage warns the administrators that a claimed domain is not verified.
 func DomainVerificationFailingMessage(d DomainFailingData) (Message, error) {
 	if d.OrganizationID == "" || d.DomainName == "" || d.TXTRecord == "" || len(d.AdminEmails) == 0 {
-		return Message{}, fmt.Errorf("%w: organization, domain, TXT record and administrators", ErrMissingInput)
+		return Message{}, fmt.Errorf("%w: organization, domain, TXT record and administrators",
+			ErrMissingInput)
 	}
 	settings, err := DomainSettingsURL(d.PublicURL, d.OrganizationID)
 	if err != nil {

@@ -142,7 +142,8 @@ func TestInviteContent(t *testing.T) {
 	if !strings.Contains(m.Text, `Acme & <Sons> "R+D" #1`) {
 		t.Errorf("text body should carry the name as is:\n%s", m.Text)
 	}
-	if !strings.Contains(m.Text, "5 March 2026, 14:30 UTC") || !strings.Contains(m.HTML, "5 March 2026, 14:30 UTC") {
+	const expiry = "5 March 2026, 14:30 UTC"
+	if !strings.Contains(m.Text, expiry) || !strings.Contains(m.HTML, expiry) {
 		t.Errorf("expiry missing")
 	}
 	d.ExpiresAt = time.Time{}
@@ -168,7 +169,8 @@ func TestInviteRefusesIncompleteData(t *testing.T) {
 	for name, breakIt := range breaks {
 		d := sampleInvite()
 		breakIt(&d)
-		if _, err := InviteMessage(d); !errors.Is(err, ErrMissingInput) && !errors.Is(err, ErrInvalidMessage) {
+		_, err := InviteMessage(d)
+		if !errors.Is(err, ErrMissingInput) && !errors.Is(err, ErrInvalidMessage) {
 			t.Errorf("%s: err = %v", name, err)
 		}
 	}
@@ -194,10 +196,12 @@ func TestConfirmedMessage(t *testing.T) {
 		t.Fatal(err)
 	}
 	if m.To[0] != "bob@example.com" || !strings.Contains(m.Subject, "Acme <Ops>") ||
-		!strings.Contains(m.Text, "https://vault.example.com/#/vault") || !strings.Contains(m.HTML, "Acme &lt;Ops&gt;") {
+		!strings.Contains(m.Text, "https://vault.example.com/#/vault") ||
+		!strings.Contains(m.HTML, "Acme &lt;Ops&gt;") {
 		t.Fatalf("confirmed message: %+v", m)
 	}
-	if _, err := ConfirmedMessage(ConfirmedData{PublicURL: "https://v.example.com"}); !errors.Is(err, ErrMissingInput) {
+	_, err = ConfirmedMessage(ConfirmedData{PublicURL: "https://v.example.com"})
+	if !errors.Is(err, ErrMissingInput) {
 		t.Fatalf("empty data: %v", err)
 	}
 }

@@ -52,14 +52,14 @@ func startVariantMailpit(t *testing.T, withCert bool, extra ...string) *variantM
 		m.caFile = cert
 		args = append(args, "--smtp-tls-cert", cert, "--smtp-tls-key", key)
 	}
-	runPeer(t, bin, filepath.Join(dir, "mailpit.log"), append(args, extra...)...)
-	m.waitReady(t)
+	exited := runPeer(t, bin, filepath.Join(dir, "mailpit.log"), append(args, extra...)...)
+	m.waitReady(t, exited)
 	return m
 }
 
 // runPeer starts bin in its own process group, killed with the test binary, stopped at cleanup;
-// its log is printed when the test failed.
-func runPeer(t *testing.T, bin, logPath string, args ...string) {
+// its log is printed when the test failed. The channel closes when the process exits.
+func runPeer(t *testing.T, bin, logPath string, args ...string) <-chan struct{} {
 	t.Helper()
 	logFile, err := os.Create(logPath)
 	if err != nil {
@@ -86,9 +86,10 @@ func runPeer(t *testing.T, bin, logPath string, args ...string) {
 			t.Logf("mailpit log:\n%s", b)
 		}
 	})
+	return done
 }
 
-func (m *variantMailpit) waitReady(t *testing.T) {
+func (m *variantMailpit) waitReady(t *testing.T, exited <-chan struct{}) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
@@ -104,6 +105,8 @@ func (m *variantMailpit) waitReady(t *testing.T) {
 			}
 		}
 		select {
+		case <-exited:
+			t.Fatalf("mailpit exited before it was ready")
 		case <-ctx.Done():
 			t.Fatalf("mailpit not ready: %v", err)
 		case <-tick.C:
@@ -132,4 +135,23 @@ func (m *variantMailpit) subjectsTo(t *testing.T, addr string) []string {
 		out = append(out, s.Subject)
 	}
 	return out
+}
+
+// waitSubjects polls until a message to addr is stored (mailpit stores after answering DATA).
+func (m *variantMailpit) waitSubjects(t *testing.T, addr string) []string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	tick := time.NewTicker(25 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if got := m.subjectsTo(t, addr); len(got) > 0 {
+			return got
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+	}
 }

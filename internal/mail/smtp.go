@@ -34,8 +34,8 @@ type SMTPConfig struct {
 	Security Security
 	Username string // empty: no SMTP AUTH
 	Password secret.String
-	From     string        // sender address, optionally with a display name
-	Timeout  time.Duration // bound of one Send, connection included
+	From     string         // sender address, optionally with a display name
+	Timeout  time.Duration  // bound of one Send, connection included
 	RootCAs  *x509.CertPool // nil: the system roots
 }
 

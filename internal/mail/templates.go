@@ -28,7 +28,8 @@ func parseTemplate(name string) template {
 	funcs := htmltemplate.FuncMap{"button": func(label, u string) button { return button{label, u} }}
 	h := htmltemplate.Must(htmltemplate.New(name).Funcs(funcs).ParseFS(templateFS,
 		"templates/layout.html.tmpl", "templates/"+name+".html.tmpl"))
-	t := texttemplate.Must(texttemplate.New(name + ".txt.tmpl").ParseFS(templateFS, "templates/"+name+".txt.tmpl"))
+	textName := name + ".txt.tmpl"
+	t := texttemplate.Must(texttemplate.New(textName).ParseFS(templateFS, "templates/"+textName))
 	return template{html: h, text: t}
 }
 
