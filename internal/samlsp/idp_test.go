@@ -2,6 +2,7 @@ package samlsp
 
 import (
 	"context"
+	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -16,6 +17,7 @@ import (
 	"github.com/beevik/etree"
 	"github.com/crewjam/saml/xmlenc"
 	dsig "github.com/russellhaering/goxmldsig"
+	"github.com/russellhaering/goxmldsig/etreeutils"
 
 	"github.com/castellan-vault/castellan/internal/clock"
 )
@@ -295,4 +297,62 @@ func form(doc []byte) url.Values {
 
 func (sp testSP) parse(doc []byte) (*Assertion, error) {
 	return sp.ParseResponse(context.Background(), form(doc), []string{testRequestID}, t0)
+}
+
+// resign lets edit change the SignedInfo of el's signature and then signs it again with the IdP
+// key, so that the result is a genuine IdP signature over an unusual SignedInfo (an IdP bug, or
+// XML the IdP signed for another purpose). redigest, if set, is a hash whose digest replaces the
+// first Reference's DigestValue, computed over el without its signature.
+func (idp *testIdP) resign(t testing.TB, el *etree.Element, edit func(signedInfo *etree.Element),
+	redigest crypto.Hash) *etree.Element {
+	t.Helper()
+	sig := firstChild(el, "Signature")
+	si := firstChild(sig, "SignedInfo")
+	edit(si)
+	c14n := dsig.MakeC14N10ExclusiveCanonicalizerWithPrefixList("")
+	if redigest != 0 {
+		bare := el.Copy()
+		bare.RemoveChild(firstChild(bare, "Signature"))
+		canon, err := c14n.Canonicalize(bare)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := redigest.New()
+		h.Write(canon)
+		firstChild(firstChild(si, "Reference"), "DigestValue").SetText(base64.StdEncoding.EncodeToString(h.Sum(nil)))
+	}
+	nsctx, err := etreeutils.NSBuildParentContext(si)
+	if err != nil {
+		t.Fatal(err)
+	}
+	detached, err := etreeutils.NSDetatch(nsctx, si)
+	if err != nil {
+		t.Fatal(err)
+	}
+	canon, err := c14n.Canonicalize(detached)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, err := dsig.NewSigningContext(idp.key, [][]byte{idp.cert.Raw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ctx.SetSignatureMethod(firstChild(si, "SignatureMethod").SelectAttrValue("Algorithm", "")); err != nil {
+		t.Fatal(err)
+	}
+	value, err := ctx.SignString(string(canon))
+	if err != nil {
+		t.Fatal(err)
+	}
+	firstChild(sig, "SignatureValue").SetText(base64.StdEncoding.EncodeToString(value))
+	return el
+}
+
+func firstChild(el *etree.Element, tag string) *etree.Element {
+	for _, c := range el.ChildElements() {
+		if c.Tag == tag {
+			return c
+		}
+	}
+	return nil
 }

@@ -150,17 +150,11 @@ func (sp *ServiceProvider) ParseResponseXML(ctx context.Context, doc []byte, all
 	if err != nil {
 		return nil, err
 	}
-	v := &verifier{minStrength: algStrength[sp.cfg.minimumAlgorithm()], cert: sp.idpCert,
-		checkDates: sp.cfg.SpValidateCertificates, now: now}
-	got, err := sp.crewjam(now, v).ParseXMLResponse(doc, allowed, sp.urls.acs)
-	if err != nil {
-		return nil, classify(err)
-	}
-	a, err := sp.check(got, v, shape, allowed, now)
+	a, deadline, err := sp.verify(doc, shape, allowed, now)
 	if err != nil {
 		return nil, err
 	}
-	seen, err := sp.opts.ReplayCache.Seen(ctx, a.ID, replayDeadline(got))
+	seen, err := sp.opts.ReplayCache.Seen(ctx, a.ID, deadline)
 	if err != nil {
 		return nil, newError(KindInternal, fmt.Errorf("record assertion id: %w", err))
 	}
@@ -168,6 +162,23 @@ func (sp *ServiceProvider) ParseResponseXML(ctx context.Context, doc []byte, all
 		return nil, errorf(KindReplayed, "assertion %q was already used", a.ID)
 	}
 	return a, nil
+}
+
+// verify has crewjam validate the document, with castellan's verifier in the loop, then applies
+// castellan's own checks. It returns the result and how long to remember the assertion ID.
+func (sp *ServiceProvider) verify(doc []byte, s shape, allowed []string, now time.Time) (*Assertion,
+	time.Time, error) {
+	v := &verifier{minStrength: algStrength[sp.cfg.minimumAlgorithm()], cert: sp.idpCert,
+		checkDates: sp.cfg.SpValidateCertificates, now: now}
+	got, err := sp.crewjam(now, v).ParseXMLResponse(doc, allowed, sp.urls.acs)
+	if err != nil {
+		return nil, time.Time{}, classify(err)
+	}
+	a, err := sp.check(got, v, s, allowed, now)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	return a, replayDeadline(got), nil
 }
 
 // shape is what the unauthenticated first look at a Response found.
@@ -181,8 +192,8 @@ type shape struct {
 // one Response at the root carrying exactly one Assertion or EncryptedAssertion as a direct
 // child, with no other Assertion, EncryptedAssertion or Response anywhere in the document. This
 // shuts out signature-wrapping layouts whatever the library beneath does with them. It also
-// refuses an unsolicited response early when those are off, and an InResponseTo that is not
-// outstanding. Refusing on unauthenticated data is always safe; nothing here is trusted later.
+// refuses a Destination other than the ACS (also when absent), an unsolicited response early
+// when those are off, and an InResponseTo that is not outstanding. Refusing on unauthenticated data is always safe; nothing here is trusted later.
 func (sp *ServiceProvider) precheck(doc []byte, allowed []string) (shape, error) {
 	d := etree.NewDocument()
 	if err := d.ReadFromBytes(doc); err != nil {
@@ -204,7 +215,11 @@ func (sp *ServiceProvider) precheck(doc []byte, allowed []string) (shape, error)
 	}
 	s := shape{rootID: root.SelectAttrValue("ID", ""), inResponseTo: root.SelectAttrValue("InResponseTo", ""),
 		encrypted: assertions[0].Tag == "EncryptedAssertion"}
-	switch {
+	switch dest := root.SelectAttrValue("Destination", ""); {
+	case dest != sp.ep.ACSURL:
+		// Stricter than crewjam, which lets an unsigned Response omit it: every IdP sends it, and
+		// saml-bindings §3.5.5.2 requires it of signed messages anyway.
+		return shape{}, errorf(KindDestination, "destination %q is not the acs url", dest)
 	case s.inResponseTo == "" && !sp.cfg.IdpAllowUnsolicitedAuthnResponse:
 		return shape{}, errorf(KindUnsolicited, "unsolicited response while those are not allowed")
 	case s.inResponseTo != "" && !slices.Contains(allowed, s.inResponseTo):
@@ -413,6 +428,10 @@ func kindOfCrewjam(err error) Kind {
 	// crewjam refuses SHA-1 (RejectSHA1Signatures) with ErrUnsupported inside ErrInvalidSignature.
 	if errors.Is(err, saml.ErrUnsupported) && errors.Is(err, saml.ErrInvalidSignature) {
 		return KindAlgorithm
+	}
+	// crewjam returns an unexported, unclassified error when a required signature is absent.
+	if strings.Contains(err.Error(), "signature element not present") {
+		return KindSignature
 	}
 	for _, k := range crewjamKinds {
 		if errors.Is(err, k.target) {

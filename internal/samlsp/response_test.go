@@ -2,10 +2,13 @@ package samlsp
 
 import (
 	"context"
+	"crypto"
 	"errors"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/beevik/etree"
 )
 
 func TestParseResponseAccepts(t *testing.T) {
@@ -120,4 +123,30 @@ func TestParseResponseRecordsTheAssertionID(t *testing.T) {
 	if err != nil || !seen {
 		t.Fatalf("replay cache Seen = %v, %v; want the accepted assertion recorded", seen, err)
 	}
+}
+
+// TestResignControl shows that the negative corpus's re-signed fixtures carry valid IdP
+// signatures: re-signing without a change, or with a SHA-1 digest while SHA-1 is allowed, is
+// accepted, so the refusals in the corpus come from the rule each entry breaks.
+func TestResignControl(t *testing.T) {
+	t.Run("unchanged", func(t *testing.T) {
+		sp := newTestSP(t, nil)
+		s := sp.spec()
+		a := fixtureIdP.resign(t, fixtureIdP.sign(t, assertionEl(s), AlgRSASHA256), func(*etree.Element) {},
+			crypto.SHA256)
+		if _, err := sp.parse(docBytes(t, responseEl(s, a))); err != nil {
+			t.Fatalf("refused: %v (cause: %v)", err, causeOf(err))
+		}
+	})
+	t.Run("sha-1 digest allowed", func(t *testing.T) {
+		sp := newTestSP(t, func(c *Config) { c.SpMinIncomingSigningAlgorithm = AlgRSASHA1 })
+		s := sp.spec()
+		a := fixtureIdP.resign(t, fixtureIdP.sign(t, assertionEl(s), AlgRSASHA256), func(si *etree.Element) {
+			firstChild(firstChild(si, "Reference"), "DigestMethod").CreateAttr("Algorithm",
+				"http://www.w3.org/2000/09/xmldsig#sha1")
+		}, crypto.SHA1)
+		if _, err := sp.parse(docBytes(t, responseEl(s, a))); err != nil {
+			t.Fatalf("refused: %v (cause: %v)", err, causeOf(err))
+		}
+	})
 }
