@@ -37,6 +37,9 @@ func NewFromConfig(cfg *config.Server, opts Options) (Sender, error) {
 	}
 	log.Info("mail delivery: SMTP", "smtp_addr", s.Addr(), "security", cfg.SMTPSecurity,
 		"auth", cfg.SMTPUsername != "", "custom_ca", roots != nil)
+	if s.cfg.Security == NoTLS {
+		log.Warn("SMTP security is off: messages, invitation links included, cross the network in clear")
+	}
 	return s, nil
 }
 
