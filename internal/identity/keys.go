@@ -38,6 +38,7 @@ type KeyRing struct {
 	keys     map[string]*rsa.PrivateKey
 	public   []jose.JSONWebKey
 	current  string
+	newestAt time.Time
 	loadedAt time.Time
 }
 
@@ -70,7 +71,12 @@ func (kr *KeyRing) Rotate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	k := SigningKey{KID: kid, Alg: algRS256, CreatedAt: kr.clock.Now(),
+	// The newest key signs; a key made in the same millisecond as the last one must still sort after it.
+	created := kr.clock.Now()
+	if last := kr.newest(); !created.After(last) {
+		created = last.Add(time.Millisecond)
+	}
+	k := SigningKey{KID: kid, Alg: algRS256, CreatedAt: created,
 		PrivateKey: string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))}
 	if err := kr.store.AddSigningKey(ctx, k); err != nil {
 		return err
@@ -94,7 +100,7 @@ func (kr *KeyRing) reload(ctx context.Context) error {
 	}
 	keys := map[string]*rsa.PrivateKey{}
 	var public []jose.JSONWebKey
-	current := ""
+	current, newestAt := "", time.Time{}
 	for _, k := range list {
 		priv, err := parseSigningKey(k)
 		if err != nil {
@@ -102,12 +108,20 @@ func (kr *KeyRing) reload(ctx context.Context) error {
 		}
 		keys[k.KID] = priv
 		public = append(public, jose.JSONWebKey{Key: &priv.PublicKey, KeyID: k.KID, Algorithm: k.Alg, Use: "sig"})
-		current = k.KID // oldest first: the last is the newest
+		current, newestAt = k.KID, k.CreatedAt // oldest first: the last is the newest
 	}
 	kr.mu.Lock()
 	defer kr.mu.Unlock()
 	kr.keys, kr.public, kr.current, kr.loadedAt = keys, public, current, kr.clock.Now()
+	kr.newestAt = newestAt
 	return nil
+}
+
+// newest returns the creation time of the newest key, or the zero time.
+func (kr *KeyRing) newest() time.Time {
+	kr.mu.RLock()
+	defer kr.mu.RUnlock()
+	return kr.newestAt
 }
 
 func parseSigningKey(k SigningKey) (*rsa.PrivateKey, error) {
