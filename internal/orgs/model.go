@@ -224,25 +224,25 @@ type EventType int
 
 // The event types castellan writes.
 const (
-	EventCipherCreated        EventType = 1100
-	EventCipherUpdated        EventType = 1101
-	EventCipherDeleted        EventType = 1102
-	EventCipherUpdatedColls   EventType = 1110
-	EventCollectionCreated    EventType = 1300
-	EventCollectionUpdated    EventType = 1301
-	EventCollectionDeleted    EventType = 1302
-	EventGroupCreated         EventType = 1400
-	EventGroupUpdated         EventType = 1401
-	EventGroupDeleted         EventType = 1402
-	EventMemberInvited        EventType = 1500
-	EventMemberConfirmed      EventType = 1501
-	EventMemberUpdated        EventType = 1502
-	EventMemberRemoved        EventType = 1503
-	EventMemberUpdatedGroups  EventType = 1504
-	EventMemberRevoked        EventType = 1511
-	EventMemberRestored       EventType = 1512
-	EventMemberLeft           EventType = 1516
-	EventOrganizationUpdated  EventType = 1600
+	EventCipherCreated       EventType = 1100
+	EventCipherUpdated       EventType = 1101
+	EventCipherDeleted       EventType = 1102
+	EventCipherUpdatedColls  EventType = 1110
+	EventCollectionCreated   EventType = 1300
+	EventCollectionUpdated   EventType = 1301
+	EventCollectionDeleted   EventType = 1302
+	EventGroupCreated        EventType = 1400
+	EventGroupUpdated        EventType = 1401
+	EventGroupDeleted        EventType = 1402
+	EventMemberInvited       EventType = 1500
+	EventMemberConfirmed     EventType = 1501
+	EventMemberUpdated       EventType = 1502
+	EventMemberRemoved       EventType = 1503
+	EventMemberUpdatedGroups EventType = 1504
+	EventMemberRevoked       EventType = 1511
+	EventMemberRestored      EventType = 1512
+	EventMemberLeft          EventType = 1516
+	EventOrganizationUpdated EventType = 1600
 )
 
 // Event is one audit event. Ids that do not apply are "".
