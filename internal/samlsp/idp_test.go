@@ -28,6 +28,7 @@ var t0 = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 const (
 	testIdPEntityID = "https://idp.example.test/metadata"
 	testSSOURL      = "https://idp.example.test/sso"
+	testSLOURL      = "https://idp.example.test/slo"
 	testPublicBase  = "https://vault.example.test"
 	testOrgID       = "3f2a1c9e-7b4d-4e8f-9a10-2b3c4d5e6f70"
 	testRequestID   = "id-4a1b2c3d4e5f60718293a4b5c6d7e8f901234567"
@@ -91,6 +92,7 @@ func testConfig() Config {
 		IdpEntityID:                   testIdPEntityID,
 		IdpBindingType:                BindingRedirect,
 		IdpSingleSignOnServiceURL:     testSSOURL,
+		IdpSingleLogoutServiceURL:     testSLOURL,
 		IdpX509PublicCert:             fixtureIdP.certB64(),
 		SpUniqueEntityID:              true,
 		SpNameIDFormat:                NameIDPersistent,

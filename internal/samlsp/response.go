@@ -39,8 +39,11 @@ type Assertion struct {
 	InResponseTo string // the AuthnRequest ID it answers; "" for an unsolicited response
 	NameID       string
 	NameIDFormat string
-	SessionIndex string
-	AuthnInstant time.Time
+	// NameQualifier and SPNameQualifier come back in a LogoutRequest (LogoutSubject).
+	NameQualifier   string
+	SPNameQualifier string
+	SessionIndex    string
+	AuthnInstant    time.Time
 	// NotOnOrAfter is the earliest end of validity the assertion states (Conditions or the bearer
 	// SubjectConfirmationData), without clock skew.
 	NotOnOrAfter time.Time
@@ -168,8 +171,7 @@ func (sp *ServiceProvider) ParseResponseXML(ctx context.Context, doc []byte, all
 // castellan's own checks. It returns the result and how long to remember the assertion ID.
 func (sp *ServiceProvider) verify(doc []byte, s shape, allowed []string, now time.Time) (*Assertion,
 	time.Time, error) {
-	v := &verifier{minStrength: algStrength[sp.cfg.minimumAlgorithm()], cert: sp.idpCert,
-		checkDates: sp.cfg.SpValidateCertificates, now: now}
+	v := sp.newVerifier(now)
 	got, err := sp.crewjam(now, v).ParseXMLResponse(doc, allowed, sp.urls.acs)
 	if err != nil {
 		return nil, time.Time{}, classify(err)
@@ -260,7 +262,8 @@ func (sp *ServiceProvider) check(got *saml.Assertion, v *verifier, s shape, allo
 	if got.Subject == nil || got.Subject.NameID == nil || strings.TrimSpace(got.Subject.NameID.Value) == "" {
 		return nil, errorf(KindNoSubject, "assertion has no NameID")
 	}
-	a.NameID, a.NameIDFormat = got.Subject.NameID.Value, got.Subject.NameID.Format
+	n := got.Subject.NameID
+	a.NameID, a.NameIDFormat, a.NameQualifier, a.SPNameQualifier = n.Value, n.Format, n.NameQualifier, n.SPNameQualifier
 	a.NotOnOrAfter = conf.NotOnOrAfter
 	if c := got.Conditions; c != nil && !c.NotOnOrAfter.IsZero() && c.NotOnOrAfter.Before(a.NotOnOrAfter) {
 		a.NotOnOrAfter = c.NotOnOrAfter
@@ -429,9 +432,13 @@ func kindOfCrewjam(err error) Kind {
 	if errors.Is(err, saml.ErrUnsupported) && errors.Is(err, saml.ErrInvalidSignature) {
 		return KindAlgorithm
 	}
-	// crewjam returns an unexported, unclassified error when a required signature is absent.
-	if strings.Contains(err.Error(), "signature element not present") {
-		return KindSignature
+	// Some of crewjam's signature failures are unclassified: a required XML signature that is
+	// absent, and every failure of an HTTP-Redirect query signature.
+	for _, text := range []string{"signature element not present", "cannot validate signature",
+		"cannot decode signature", "unsupported signature algorithm"} {
+		if strings.Contains(err.Error(), text) {
+			return KindSignature
+		}
 	}
 	for _, k := range crewjamKinds {
 		if errors.Is(err, k.target) {
