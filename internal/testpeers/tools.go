@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -113,15 +114,33 @@ func Chromium(t testing.TB) string {
 	return systemPath(t, "chromium", "/usr/bin/chromium")
 }
 
-// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago. The port is
-// released before returning, so another process may take it first; peers that fail to
-// bind show that in their log.
+// portsGiven holds every port FreePort returned in this test binary, so that two calls
+// (one peer's HTTP and telemetry ports, say) never return the same port.
+var (
+	portsMu    sync.Mutex
+	portsGiven = map[int]bool{}
+)
+
+// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago and that this test
+// binary has not handed out before. The port is released before returning, so another
+// process may take it first; peers that fail to bind show that in their log.
 func FreePort(t testing.TB) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("testpeers: find a free port: %v", err)
+	for range 100 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatalf("testpeers: find a free port: %v", err)
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		portsMu.Lock()
+		fresh := !portsGiven[port]
+		portsGiven[port] = true
+		portsMu.Unlock()
+		if fresh {
+			return port
+		}
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	t.Fatal("testpeers: no fresh free port after 100 tries")
+	return 0
 }
