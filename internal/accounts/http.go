@@ -83,6 +83,9 @@ func (h *Handlers) register(w http.ResponseWriter, r *http.Request, finish bool)
 	if err := httpx.DecodeJSON(r, &req); err != nil {
 		return err
 	}
+	if err := checkEmail(NormalizeEmail(req.Email)); err != nil {
+		return err
+	}
 	reg, err := req.registration(finish)
 	if err != nil {
 		return err

@@ -14,7 +14,7 @@ import (
 )
 
 // newEnv wires castellan on a fresh SQLite database with small login limits.
-func newEnv(t *testing.T) *identitytest.Env {
+func newEnv(t testing.TB) *identitytest.Env {
 	t.Helper()
 	db := storagetest.OpenFresh(t, storagetest.Engines()[0])
 	return identitytest.New(t, db, app.AccountSettings{})

@@ -97,6 +97,9 @@ func NewAccount(t testing.TB, email, password string) *bwcrypto.Account {
 // FinishRequest is the register/finish body of a, in the current clients' shape.
 func FinishRequest(a *bwcrypto.Account) map[string]any {
 	kdf := map[string]any{"kdfType": int(a.KDF.Kind), "iterations": a.KDF.Iterations}
+	if a.KDF.Kind == bwcrypto.KDFArgon2id {
+		kdf["memory"], kdf["parallelism"] = a.KDF.MemoryMiB, a.KDF.Parallelism
+	}
 	return map[string]any{
 		"email": a.Email, "name": "Test User", "masterPasswordHint": "",
 		"userSymmetricKey":   a.Key,
