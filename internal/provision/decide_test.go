@@ -71,6 +71,7 @@ func decideCases() []decideCase {
 	cases = append(cases, existingAccountCases()...)
 	cases = append(cases, newAccountCases()...)
 	cases = append(cases, fieldReportCases()...)
+	cases = append(cases, fieldReportCasesF5F7()...)
 	return cases
 }
 
@@ -252,6 +253,18 @@ func fieldReportCases() []decideCase {
 		{"F3 unproven SSO-only account is not handed an invitation",
 			existing(alice, &User{ID: "u-a"}, member("m-a", "u-a", StatusInvited), nil, false),
 			refusedFor(ReasonAccountEmailNotVerified, "u-a")},
+	}
+}
+
+func fieldReportCasesF5F7() []decideCase {
+	alice := verified("att-1", "alice@example.com")
+	existing := func(id Identity, u *User, m *Member, l *Link, relink bool) Input {
+		o := testOrg()
+		o.RelinkChangedSubject = relink
+		return Input{Identity: id, Org: o, UserByEmail: u, MemberByUser: m, LinkByUser: l}
+	}
+	pw := passwordUser("u-a")
+	return []decideCase{
 		{"F5a existing password account invited (row bound) must accept with its password first",
 			existing(alice, passwordUser("u-a"), member("m-a", "u-a", StatusInvited), nil, false),
 			refusedFor(ReasonInviteAcceptanceRequired, "u-a")},
