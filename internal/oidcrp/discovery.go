@@ -40,6 +40,7 @@ var signingAlgs = []string{
 type provider struct {
 	issuer       string
 	oidc         *oidc.Provider
+	keys         keySet
 	algs         []string
 	issParameter bool
 	authStyle    oauth2.AuthStyle
@@ -132,6 +133,7 @@ func (rp *RP) newProvider(ctx context.Context, cfg Config, d *discoveryDoc) (*pr
 	return &provider{
 		issuer:       d.Issuer,
 		oidc:         pc.NewProvider(oidc.ClientContext(ctx, rp.client)),
+		keys:         keySet{remote: oidc.NewRemoteKeySet(oidc.ClientContext(ctx, rp.client), d.JWKSURL)},
 		algs:         algs,
 		issParameter: d.IssParameter,
 		authStyle:    authStyle(d.TokenAuthMethods),
@@ -173,6 +175,24 @@ func authStyle(methods []string) oauth2.AuthStyle {
 		return oauth2.AuthStyleInParams
 	}
 	return oauth2.AuthStyleInHeader
+}
+
+// keySet is the provider's JSON Web Key Set (fetched on first use and when an unknown key ID
+// appears). It remembers why a verification failed in the context's keyFailure, because go-oidc
+// passes that reason on as text only, and an unreachable key set is not a bad signature.
+type keySet struct{ remote *oidc.RemoteKeySet }
+
+type keyFailure struct{ err error }
+
+type keyFailureKey struct{}
+
+// VerifySignature implements oidc.KeySet.
+func (k keySet) VerifySignature(ctx context.Context, jwt string) ([]byte, error) {
+	payload, err := k.remote.VerifySignature(ctx, jwt)
+	if f, ok := ctx.Value(keyFailureKey{}).(*keyFailure); ok && err != nil {
+		f.err = err
+	}
+	return payload, err
 }
 
 // providerCache keeps discovered providers by configuration version for a while.

@@ -84,6 +84,23 @@ func TestDiscoveryRefusesBadDocuments(t *testing.T) {
 	}
 }
 
+// TestKeySetUnreachable: discovery worked but the key set cannot be fetched; the sign-in is
+// refused as a provider problem, not blamed on the token.
+func TestKeySetUnreachable(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := l.Addr().String()
+	l.Close()
+	op := newTestOP(t)
+	op.discovery = func(d map[string]any) { d["jwks_uri"] = "https://" + closed + "/jwks" }
+	res, err := signIn(t, op, op.rp(), op.config(), nil)
+	if res != nil || !errors.Is(err, ErrDiscovery) {
+		t.Fatalf("got %v (%v)", err, errors.Unwrap(err))
+	}
+}
+
 func TestDiscoveryRefusesHugeDocument(t *testing.T) {
 	op := newTestOP(t)
 	op.discovery = func(d map[string]any) { d["padding"] = strings.Repeat("x", maxResponseBytes) }

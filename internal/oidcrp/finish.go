@@ -144,10 +144,14 @@ func (rp *RP) verifyTokens(ctx context.Context, cfg Config, p *provider, flow Fl
 // algorithms, issuer, audience, expiry and not-before against the RP's clock), then castellan's
 // own: a subject, and azp (OpenID Connect Core §3.1.3.7 steps 4-5).
 func (rp *RP) verifyIDToken(ctx context.Context, cfg Config, p *provider, raw string) (*oidc.IDToken, error) {
-	v := p.oidc.Verifier(&oidc.Config{ClientID: cfg.ClientID, SupportedSigningAlgs: p.algs,
-		Now: rp.clock.Now})
-	idt, err := v.Verify(ctx, raw)
+	v := oidc.NewVerifier(p.issuer, p.keys, &oidc.Config{ClientID: cfg.ClientID,
+		SupportedSigningAlgs: p.algs, Now: rp.clock.Now})
+	failure := &keyFailure{}
+	idt, err := v.Verify(context.WithValue(ctx, keyFailureKey{}, failure), raw)
 	if err != nil {
+		if unreachable(failure.err) {
+			return nil, newError(KindDiscovery, fmt.Errorf("fetch provider keys: %w", failure.err))
+		}
 		return nil, classifyVerifyError(err, raw, p.issuer, cfg.ClientID, rp.clock.Now())
 	}
 	if idt.Subject == "" {
@@ -163,6 +167,13 @@ func (rp *RP) verifyIDToken(ctx context.Context, cfg Config, p *provider, raw st
 		return nil, errorf(KindAudience, "azp %q is not the client id", extra.AZP)
 	}
 	return idt, nil
+}
+
+// unreachable reports whether a key set failure was a failure to reach the provider.
+func unreachable(err error) bool {
+	var ue *url.Error
+	return err != nil && (errors.As(err, &ue) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, context.Canceled) || errors.Is(err, errResponseTooLarge))
 }
 
 // classifyVerifyError names the check go-oidc refused. go-oidc checks the signature first, so a

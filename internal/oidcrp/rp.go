@@ -29,7 +29,8 @@ type Options struct {
 	Timeout time.Duration
 	// Clock is used for ID token expiry and the cache; default the wall clock.
 	Clock clock.Clock
-	// Rand is the source of state, nonce and PKCE verifier; default crypto/rand.Reader.
+	// Rand is the source of state, nonce and PKCE verifier; default crypto/rand.Reader. It must be
+	// safe for concurrent use.
 	Rand io.Reader
 	// Logger receives flow outcomes (never claims or secrets); default discards.
 	Logger *slog.Logger
