@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -53,6 +54,8 @@ type Server struct {
 	LoginFailuresPerAddress int           `env:"CASTELLAN_LOGIN_FAILURES_PER_ADDRESS" envDefault:"100" flag:"login-failures-per-address" help:"failed logins per client address in one window before logins from it answer 429"`
 	LoginFailureWindow      time.Duration `env:"CASTELLAN_LOGIN_FAILURE_WINDOW" envDefault:"15m" flag:"login-failure-window" help:"length of the failed-login counting window"`
 	ClientIPHeader          string        `env:"CASTELLAN_CLIENT_IP_HEADER" flag:"client-ip-header" help:"header in which a trusted reverse proxy passes the client address (e.g. X-Forwarded-For; its last entry is used); default the connection's address"`
+
+	DNSServer string `env:"CASTELLAN_DNS_SERVER" flag:"dns-server" help:"DNS server (host:port) that castellan asks for the TXT records of claimed domains, e.g. for split-horizon DNS (default the system resolver)"`
 }
 
 // Validate checks values that a type alone cannot, and fills in derived defaults.
@@ -99,6 +102,9 @@ func (c *Server) Validate() error {
 		return &Error{Var: "CASTELLAN_SHUTDOWN_TIMEOUT", Reason: "must be positive, e.g. 20s"}
 	}
 	if err := c.validateAccounts(); err != nil {
+		return err
+	}
+	if err := c.validateDNSServer(); err != nil {
 		return err
 	}
 	return c.validateSMTP(u.Hostname())
@@ -162,4 +168,16 @@ func (c *Server) RegistrationDomainList() []string {
 		}
 	}
 	return out
+}
+
+// validateDNSServer checks CASTELLAN_DNS_SERVER, when set, is host:port with a numeric port.
+func (c *Server) validateDNSServer() error {
+	if c.DNSServer == "" {
+		return nil
+	}
+	host, port, err := net.SplitHostPort(c.DNSServer)
+	if n, perr := strconv.Atoi(port); err != nil || host == "" || perr != nil || n < 1 || n > 65535 {
+		return &Error{Var: "CASTELLAN_DNS_SERVER", Reason: "want host:port, e.g. 10.0.0.53:53"}
+	}
+	return nil
 }

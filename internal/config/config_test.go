@@ -78,6 +78,7 @@ func TestErrorsNameTheVariable(t *testing.T) {
 		"CASTELLAN_PUBLIC_URL":       {"CASTELLAN_PUBLIC_URL=https://vault.example.com/?x=1"},
 		"CASTELLAN_FROBNICATE":       {"CASTELLAN_FROBNICATE=1"},
 		"CASTELLAN_SHUTDOWN_TIMEOUT": {"CASTELLAN_SHUTDOWN_TIMEOUT=-1s"},
+		"CASTELLAN_DNS_SERVER":       {"CASTELLAN_DNS_SERVER=10.0.0.53"},
 	}
 	for want, env := range cases {
 		_, err := load(t, env)
@@ -99,3 +100,19 @@ func TestEverySettingIsDocumented(t *testing.T) {
 func sprint(v any) string { return strings.TrimSpace(strings.ReplaceAll(fmtV(v), "\n", " ")) }
 
 func fmtV(v any) string { return fmt.Sprintf("%+v %#v", v, v) }
+
+func TestDNSServer(t *testing.T) {
+	for _, bad := range []string{"10.0.0.53", ":53", "dns.internal:0", "dns.internal:domain", "[::1]:70000"} {
+		_, err := load(t, []string{"CASTELLAN_DNS_SERVER=" + bad})
+		var ce *Error
+		if !errors.As(err, &ce) || ce.Var != "CASTELLAN_DNS_SERVER" {
+			t.Errorf("%q: err = %v, want one naming CASTELLAN_DNS_SERVER", bad, err)
+		}
+	}
+	for _, good := range []string{"10.0.0.53:53", "[::1]:5353", "dns.internal:53"} {
+		cfg, err := load(t, nil, "--dns-server", good)
+		if err != nil || cfg.DNSServer != good {
+			t.Errorf("%q: %q, %v", good, cfg.DNSServer, err)
+		}
+	}
+}
