@@ -2,6 +2,7 @@ package accounts_test
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -9,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/castellan-vault/castellan/internal/accounts"
 	"github.com/castellan-vault/castellan/internal/app"
+	"github.com/castellan-vault/castellan/internal/identity/identitytest"
 )
 
 func TestProfileAndRevisionDate(t *testing.T) {
@@ -87,4 +90,25 @@ func TestInstanceConfig(t *testing.T) {
 	if m["settings"].(map[string]any)["disableUserRegistration"] != false {
 		t.Fatalf("settings = %v", m["settings"])
 	}
+}
+
+func TestLoginUpgradesCheapHash(t *testing.T) {
+	e := newEnv(t, app.AccountSettings{})
+	a := identitytest.NewAccount(t, "ada@example.com", "pw")
+	e.Register(t, a)
+	cheap, err := accounts.HashPassword(rand.Reader, a.MasterPasswordHash, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := accounts.SQLStore{DB: e.DB}
+	u, _ := store.UserByEmail(context.Background(), "ada@example.com")
+	if err := store.SetPasswordHash(context.Background(), u.ID, cheap); err != nil {
+		t.Fatal(err)
+	}
+	e.Login(t, a)
+	u, _ = store.UserByEmail(context.Background(), "ada@example.com")
+	if !strings.HasPrefix(u.PasswordHash, "$pbkdf2-sha256$i="+strconv.Itoa(accounts.PasswordIterations)+"$") {
+		t.Fatalf("hash after login = %.24s..., want today's cost", u.PasswordHash)
+	}
+	e.Login(t, a) // and the upgraded hash verifies
 }
