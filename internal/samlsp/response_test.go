@@ -4,7 +4,10 @@ import (
 	"context"
 	"crypto"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -149,4 +152,37 @@ func TestResignControl(t *testing.T) {
 			t.Fatalf("refused: %v (cause: %v)", err, causeOf(err))
 		}
 	})
+}
+
+func TestParseResponseRequest(t *testing.T) {
+	sp := newTestSP(t, nil)
+	acs := sp.Endpoints().ACSURL
+	post := func(body string) *http.Request {
+		r := httptest.NewRequest(http.MethodPost, acs, strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		return r
+	}
+	a, err := sp.ParseResponseRequest(context.Background(),
+		post(form(fixtureIdP.signedAssertionResponse(t, sp.spec())).Encode()), []string{testRequestID}, t0)
+	if err != nil {
+		t.Fatalf("refused: %v (cause %v)", err, causeOf(err))
+	}
+	checkAliceAssertion(t, sp, a)
+
+	for name, tt := range map[string]struct {
+		r    *http.Request
+		want Kind
+	}{
+		"get (redirect binding)": {httptest.NewRequest(http.MethodGet, acs+"?SAMLResponse=PHg%2B", nil),
+			KindUnsupportedBinding},
+		"artifact in the query": {httptest.NewRequest(http.MethodPost, acs+"?SAMLart=AAQAAA", nil),
+			KindUnsupportedBinding},
+		"body over the limit": {post("SAMLResponse=" + strings.Repeat("A", 1<<20)), KindTooLarge},
+		"bad form encoding":   {post("SAMLResponse=%zz"), KindMalformed},
+	} {
+		t.Run(name, func(t *testing.T) {
+			a, err := sp.ParseResponseRequest(context.Background(), tt.r, []string{testRequestID}, t0)
+			requireRefused(t, a, err, tt.want)
+		})
+	}
 }
