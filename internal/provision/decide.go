@@ -87,12 +87,9 @@ func decideExistingUser(in Input, u User) Decision {
 		}
 		return linkAccount(in, u, Decision{Outcome: LinkExisting, UserID: u.ID, MemberID: m.ID})
 	case StatusInvited:
-		if u.HasMasterPassword {
-			return refuse(ReasonInviteAcceptanceRequired, u.ID)
-		}
-		// An account without a master password cannot accept by password (field report F7):
-		// SSO accepts the invitation for it instead.
-		return linkAccount(in, u, Decision{Outcome: AdoptInvite, UserID: u.ID, MemberID: m.ID})
+		// Only an account that has joined may be bound by email: an existing account accepts its
+		// invitation first, signed in as itself, and SSO links it afterwards.
+		return refuse(ReasonInviteAcceptanceRequired, u.ID)
 	}
 	return refuse(statusGate(m.Status), u.ID)
 }
@@ -109,7 +106,7 @@ func membershipOf(in Input, userID string) *Member {
 	return nil
 }
 
-// linkAccount completes a decision that binds an existing account: the account must have proven
+// linkAccount completes the decision to link an existing account: the account must have proven
 // the address itself (field report F3), and the changed-subject rule applies (F2).
 func linkAccount(in Input, u User, d Decision) Decision {
 	if !u.EmailVerified {

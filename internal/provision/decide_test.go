@@ -24,7 +24,7 @@ func passwordUser(id string) *User {
 	return &User{ID: id, EmailVerified: true, HasMasterPassword: true}
 }
 
-// ssoOnlyUser is an account created by SSO elsewhere: no master password yet.
+// ssoOnlyUser is an account created by SSO: no master password yet.
 func ssoOnlyUser(id string) *User { return &User{ID: id, EmailVerified: true} }
 
 func member(id, userID string, s Status) *Member {
@@ -54,9 +54,9 @@ func created(ext string) Decision {
 		LinkExternalID: ext, Events: []Event{{Type: EventFirstSsoLogin}}}
 }
 
-func adopted(userID, memberID, ext string) Decision {
-	return Decision{Outcome: AdoptInvite, UserID: userID, MemberID: memberID, LinkExternalID: ext,
-		Events: []Event{{Type: EventFirstSsoLogin, UserID: userID, MemberID: memberID}}}
+func adopted(memberID, ext string) Decision {
+	return Decision{Outcome: AdoptInvite, MemberID: memberID, LinkExternalID: ext,
+		Events: []Event{{Type: EventFirstSsoLogin, MemberID: memberID}}}
 }
 
 type decideCase struct {
@@ -185,7 +185,7 @@ func newAccountCases() []decideCase {
 		{"B2 new account and membership when a seat is free", in(free, nil), created("sub-c")},
 		{"B1 no free seat refused, nothing created", in(full, nil), refused(ReasonNoSeats)},
 		{"B3 invited row adopted without a seat check (it holds a seat)",
-			in(full, inv(StatusInvited, TypeUser)), adopted("", "m-c", "sub-c")},
+			in(full, inv(StatusInvited, TypeUser)), adopted("m-c", "sub-c")},
 		{"B4 revoked invitation refused before anything is created",
 			in(testOrg(), inv(StatusRevoked, TypeUser)), refused(ReasonRevoked)},
 		{"B4 staged invitation refused before anything is created",
@@ -238,8 +238,8 @@ func fieldReportCases() []decideCase {
 		{"F2 relink never revives a revoked member",
 			existing(aliceB, pw, as(StatusRevoked), staleA, true),
 			refusedFor(ReasonRevoked, "u-a")},
-		{"F2 changed subject of a JIT user (no password yet) refused by default",
-			existing(aliceB, ssoOnlyUser("u-a"), as(StatusInvited), staleA, false),
+		{"F2 changed subject of a JIT user (Confirmed, no password) refused by default",
+			existing(aliceB, ssoOnlyUser("u-a"), as(StatusConfirmed), staleA, false),
 			refusedFor(ReasonSubjectChanged, "u-a")},
 		{"F2 stale link with the same subject is inconsistent input",
 			existing(aliceB, pw, as(StatusConfirmed), link("u-a", "sub-B"), true),
@@ -250,9 +250,9 @@ func fieldReportCases() []decideCase {
 		{"F3 unproven account without membership is not linked",
 			existing(alice, unprovenKeyed, nil, nil, false),
 			refusedFor(ReasonMembershipRequired, "u-a")},
-		{"F3 unproven SSO-only account is not handed an invitation",
-			existing(alice, &User{ID: "u-a"}, member("m-a", "u-a", StatusInvited), nil, false),
-			refusedFor(ReasonAccountEmailNotVerified, "u-a")},
+		{"F3 unproven invited account is sent to accept the invitation, not linked",
+			existing(alice, unprovenKeyed, member("m-a", "u-a", StatusInvited), nil, false),
+			refusedFor(ReasonInviteAcceptanceRequired, "u-a")},
 	}
 }
 
@@ -283,11 +283,11 @@ func fieldReportCasesF5F7() []decideCase {
 		{"F7 invited email without account: SSO adopts the invitation (type kept by the caller)",
 			Input{Identity: alice, Org: testOrg(),
 				MemberByEmail: invitation("m-a", "alice@example.com", StatusInvited, TypeAdmin)},
-			adopted("", "m-a", "att-1")},
-		{"F7 invited SSO-only account (cannot accept by password): SSO accepts the invitation",
+			adopted("m-a", "att-1")},
+		{"F7 invited account without a master password is sent to accept the invitation, not linked",
 			Input{Identity: alice, Org: testOrg(), UserByEmail: ssoOnlyUser("u-a"),
 				MemberByEmail: invitation("m-a", "alice@example.com", StatusInvited, TypeUser)},
-			adopted("u-a", "m-a", "att-1")},
+			refusedFor(ReasonInviteAcceptanceRequired, "u-a")},
 	}
 }
 

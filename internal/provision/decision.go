@@ -15,10 +15,10 @@ const (
 	// CreateUser: create the account and the membership Decision.NewMember, write the link
 	// (official case B2); then sign in.
 	CreateUser
-	// AdoptInvite: bind the Invited membership Decision.MemberID to the account (a new one when
-	// Decision.UserID is empty, official case B3; else the existing account Decision.UserID) and
-	// write the link; the status stays Invited until the user sets a master password or enrolls
-	// a device. This is invitation-initiated JIT.
+	// AdoptInvite: create the account, bind the invited membership Decision.MemberID to it
+	// (status, role and email unchanged) and write the link (official case B3); the status stays
+	// Invited until the user sets a master password or enrolls a device. This is
+	// invitation-initiated JIT.
 	AdoptInvite
 )
 
@@ -101,7 +101,7 @@ type NewMember struct {
 type Decision struct {
 	Outcome Outcome
 	Reason  Reason
-	// UserID is the existing account signed in, linked or adopting; empty when one is created.
+	// UserID is the existing account signed in or linked; empty when one is created.
 	UserID string
 	// MemberID is the membership signed in with, linked or adopted; empty for CreateUser.
 	MemberID  string
@@ -115,5 +115,5 @@ type Decision struct {
 
 // CreatesUser reports whether the caller must create an account.
 func (d Decision) CreatesUser() bool {
-	return d.Outcome == CreateUser || (d.Outcome == AdoptInvite && d.UserID == "")
+	return d.Outcome == CreateUser || d.Outcome == AdoptInvite
 }

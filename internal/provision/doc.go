@@ -72,15 +72,17 @@
 //     looked at (so an unverified address cannot probe for accounts or invitations).
 //  5. An account has the email (official A1-A6): its membership (by account, else an unbound
 //     invitation for the email) decides. Key Connector account that is not a member beyond
-//     Invited: refuse. None: ssoOrgMembershipRequired. Invited and the account has a master
-//     password: ssoOrgInviteAcceptanceRequired. Invited and no master password: adopt the
-//     invitation (F7: such an account cannot accept by password). Accepted or Confirmed: link.
-//     Revoked or Staged: refuse. Linking or adopting also needs the account itself to have
-//     proven the address (User.EmailVerified, F3) and obeys the changed-subject rule.
+//     Invited: refuse. None: ssoOrgMembershipRequired. Invited: ssoOrgInviteAcceptanceRequired
+//     (the account accepts signed in as itself, then SSO links it). Accepted or Confirmed: link,
+//     if the account itself has proven the address (User.EmailVerified, F3), under the
+//     changed-subject rule. Revoked or Staged: refuse. An existing account is never bound by
+//     email to a membership it has not accepted.
 //  6. No account (official B1-B4): an invitation row for the email decides first, so nothing is
 //     created for a Revoked or Staged row (the official server creates the account and refuses
-//     afterwards, B4). Invited: adopt it (no seat check, the row holds a seat). No row: create an
-//     account and an Invited User membership if a seat is free (castellan never autoscales).
+//     afterwards, B4). Invited: adopt it (no seat check, the row holds a seat): the invitation is
+//     accepted through SSO, which is what makes invitations usable where password login is not
+//     (F7); the role the admin invited with is kept. No row: create an account and an Invited
+//     User membership if a seat is free (castellan never autoscales).
 //
 // The two official codes ssoOrgInviteAcceptanceRequired and ssoOrgMembershipRequired are kept
 // byte for byte: the clients show a specific message for them ([Reason.RedirectsToLogin]).

@@ -119,20 +119,11 @@ func checkCreate(in Input, d Decision) error {
 }
 
 func checkAdopt(in Input, d Decision) error {
-	var row *Member
-	if d.UserID == "" {
-		if in.UserByEmail != nil {
-			return errors.New("new account adopted next to an existing one")
-		}
-		row = in.MemberByEmail
-	} else {
-		u := in.UserByEmail
-		if u == nil || u.ID != d.UserID || u.HasMasterPassword || u.UsesKeyConnector || !u.EmailVerified {
-			return errors.New("adoption by an account that can accept by password or is unproven")
-		}
-		row = membershipOf(in, u.ID)
+	if d.UserID != "" || in.UserByEmail != nil {
+		return errors.New("an existing account adopted an invitation by email")
 	}
-	if row == nil || row.ID != d.MemberID || row.Status != StatusInvited {
+	row := in.MemberByEmail
+	if row == nil || row.UserID != "" || row.ID != d.MemberID || row.Status != StatusInvited {
 		return errors.New("adopted row is not an Invited membership")
 	}
 	return nil
