@@ -13,7 +13,8 @@
 //  2. The provider sends the browser back to redirectURI. The caller loads the Flow bound to the
 //     browser, deletes it (a flow is single-use), and calls Finish with the callback parameters.
 //  3. Finish checks, in order, each refusal being a typed *Error:
-//     - state, in constant time (KindState; a consumed flow arrives empty and fails here);
+//     - state, in constant time, the flow's organization and its expiry (KindState; a consumed
+//     flow arrives empty and fails here);
 //     - the RFC 9207 iss parameter: when present it must be the issuer, and when the provider
 //     advertises authorization_response_iss_parameter_supported it must be present
 //     (KindIssuerParam); checked before an error answer is believed;

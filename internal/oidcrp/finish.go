@@ -25,6 +25,12 @@ func (rp *RP) Finish(ctx context.Context, cfg Config, flow Flow, callback url.Va
 	if err := checkState(flow, callback); err != nil {
 		return nil, err
 	}
+	if flow.OrgID != cfg.OrgID {
+		return nil, errorf(KindState, "flow belongs to another organization")
+	}
+	if !rp.clock.Now().Before(flow.ExpiresAt) {
+		return nil, errorf(KindState, "flow expired at %s", flow.ExpiresAt.Format(time.RFC3339))
+	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

@@ -138,6 +138,8 @@ func callbackRefusalCases() []refusalCase {
 	return []refusalCase{
 		{name: "state mismatch", edit: set("state", "forged"), want: ErrState},
 		{name: "state missing from the callback", edit: del("state"), want: ErrState},
+		{name: "flow of another organization", edit: func(_ url.Values, f *Flow) { f.OrgID = "org-2" },
+			want: ErrState},
 		{name: "replayed state: the flow record was already consumed",
 			edit: func(_ url.Values, f *Flow) { *f = Flow{} }, want: ErrState},
 		{name: "wrong code verifier (provider rejects)",
@@ -285,6 +287,23 @@ func TestFinishRefusesAFlowOfAnotherSignIn(t *testing.T) {
 	}
 	if op.count("token") != 0 {
 		t.Fatal("the code was exchanged before the state was checked")
+	}
+}
+
+func TestFinishRefusesAnExpiredFlow(t *testing.T) {
+	op := newTestOP(t)
+	rp, cfg := op.rp(), op.config()
+	a, err := rp.Start(context.Background(), cfg, testRedirect)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cb := op.authorize(a)
+	op.clock.Advance(DefaultFlowLifetime)
+	if _, err := rp.Finish(context.Background(), cfg, a.Flow, cb); !errors.Is(err, ErrState) {
+		t.Fatalf("expired flow: %v", err)
+	}
+	if op.count("token") != 0 {
+		t.Fatal("the code of an expired flow was exchanged")
 	}
 }
 

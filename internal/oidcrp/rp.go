@@ -16,6 +16,8 @@ const (
 	DefaultTimeout   = 10 * time.Second
 	DefaultCacheSize = 256
 	DefaultCacheTTL  = time.Hour
+	// DefaultFlowLifetime leaves time for a login with a second factor at the provider.
+	DefaultFlowLifetime = 10 * time.Minute
 	// maxResponseBytes bounds every document read from a provider.
 	maxResponseBytes = 1 << 20
 )
@@ -37,16 +39,19 @@ type Options struct {
 	// CacheSize and CacheTTL bound the provider cache. Defaults 256 entries, one hour.
 	CacheSize int
 	CacheTTL  time.Duration
+	// FlowLifetime is how long a started sign-in may take at the provider. Default 10 minutes.
+	FlowLifetime time.Duration
 }
 
 // RP is a relying party for any number of organizations' providers. It is safe for concurrent use.
 type RP struct {
-	client  *http.Client
-	timeout time.Duration
-	clock   clock.Clock
-	rand    io.Reader
-	logger  *slog.Logger
-	cache   *providerCache
+	client       *http.Client
+	timeout      time.Duration
+	flowLifetime time.Duration
+	clock        clock.Clock
+	rand         io.Reader
+	logger       *slog.Logger
+	cache        *providerCache
 }
 
 // New returns an RP.
@@ -69,13 +74,17 @@ func New(opts Options) *RP {
 	if opts.CacheTTL <= 0 {
 		opts.CacheTTL = DefaultCacheTTL
 	}
+	if opts.FlowLifetime <= 0 {
+		opts.FlowLifetime = DefaultFlowLifetime
+	}
 	return &RP{
-		client:  boundedClient(opts.HTTPClient, opts.Timeout),
-		timeout: opts.Timeout,
-		clock:   opts.Clock,
-		rand:    opts.Rand,
-		logger:  opts.Logger.With("component", "oidcrp"),
-		cache:   newProviderCache(opts.CacheSize, opts.CacheTTL),
+		client:       boundedClient(opts.HTTPClient, opts.Timeout),
+		timeout:      opts.Timeout,
+		flowLifetime: opts.FlowLifetime,
+		clock:        opts.Clock,
+		rand:         opts.Rand,
+		logger:       opts.Logger.With("component", "oidcrp"),
+		cache:        newProviderCache(opts.CacheSize, opts.CacheTTL),
 	}
 }
 

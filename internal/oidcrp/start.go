@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
@@ -19,10 +20,15 @@ import (
 // Flow is what the caller persists between Start and Finish, bound to the browser that started
 // the sign-in and deleted when Finish runs (a flow is single-use). Its values print masked.
 type Flow struct {
+	// OrgID is the organization whose configuration started the flow; Finish refuses another.
+	OrgID        string
 	State        secret.String
 	Nonce        secret.String
 	CodeVerifier secret.String
 	RedirectURI  string
+	// ExpiresAt ends the flow (Options.FlowLifetime after Start); the caller may delete it then.
+	// A flow persisted without it is treated as expired.
+	ExpiresAt time.Time
 }
 
 // Authorization is the request that sends the browser to the provider.
@@ -55,7 +61,7 @@ func (rp *RP) Start(ctx context.Context, cfg Config, redirectURI string) (*Autho
 	if err != nil {
 		return nil, err
 	}
-	flow, err := rp.newFlow(redirectURI)
+	flow, err := rp.newFlow(cfg.OrgID, redirectURI)
 	if err != nil {
 		return nil, err
 	}
@@ -80,7 +86,7 @@ func (rp *RP) Start(ctx context.Context, cfg Config, redirectURI string) (*Autho
 
 // newFlow draws the flow secrets: 32 random bytes each, base64url (43 characters, which is also
 // a valid PKCE verifier, RFC 7636 §4.1).
-func (rp *RP) newFlow(redirectURI string) (Flow, error) {
+func (rp *RP) newFlow(orgID, redirectURI string) (Flow, error) {
 	var vals [3]string
 	for i := range vals {
 		b := make([]byte, 32)
@@ -89,8 +95,9 @@ func (rp *RP) newFlow(redirectURI string) (Flow, error) {
 		}
 		vals[i] = base64.RawURLEncoding.EncodeToString(b)
 	}
-	return Flow{State: secret.String(vals[0]), Nonce: secret.String(vals[1]),
-		CodeVerifier: secret.String(vals[2]), RedirectURI: redirectURI}, nil
+	return Flow{OrgID: orgID, State: secret.String(vals[0]), Nonce: secret.String(vals[1]),
+		CodeVerifier: secret.String(vals[2]), RedirectURI: redirectURI,
+		ExpiresAt: rp.clock.Now().Add(rp.flowLifetime)}, nil
 }
 
 func (rp *RP) oauth2Config(cfg Config, p *provider, redirectURI string) *oauth2.Config {

@@ -29,8 +29,9 @@ func TestStartBuildsTheAuthorizationRequest(t *testing.T) {
 		t.Fatal(err)
 	}
 	enc := base64.RawURLEncoding.EncodeToString
-	want := Flow{State: secret.String(enc(rnd[:32])), Nonce: secret.String(enc(rnd[32:64])),
-		CodeVerifier: secret.String(enc(rnd[64:])), RedirectURI: testRedirect}
+	want := Flow{OrgID: "org-1", State: secret.String(enc(rnd[:32])), Nonce: secret.String(enc(rnd[32:64])),
+		CodeVerifier: secret.String(enc(rnd[64:])), RedirectURI: testRedirect,
+		ExpiresAt: op.clock.Now().Add(DefaultFlowLifetime)}
 	if a.Flow != want {
 		t.Fatalf("flow from the injected randomness: %#v", a.Flow)
 	}
