@@ -31,7 +31,8 @@ func benchLogin(b *testing.B) []byte {
 			map[string]any{"type": 0, "name": enc(b, "pin"), "value": enc(b, "1234"), "linkedId": nil}},
 		"passwordHistory": []any{map[string]any{"password": enc(b, "old password"),
 			"lastUsedDate": "2026-01-02T03:04:05.678Z"}},
-		"login": map[string]any{"username": enc(b, "someone@example.com"), "password": enc(b, "correct horse"),
+		"login": map[string]any{
+			"username": enc(b, "someone@example.com"), "password": enc(b, "correct horse"),
 			"totp": nil, "uris": []any{map[string]any{"uri": enc(b, "https://login.example.com/"),
 				"uriChecksum": enc(b, "checksum-of-the-uri-xxxxxxxxxxxx"), "match": nil}}},
 	}
@@ -55,8 +56,8 @@ func BenchmarkSync10k(b *testing.B) {
 			ciphers := make([]vault.Cipher, syncItems)
 			folders := []vault.Folder{newFolder(userID, t0), newFolder(userID, t0)}
 			for i := range ciphers {
-				ciphers[i] = vault.Cipher{ID: uuid.NewString(), UserID: userID, Type: vault.TypeLogin, Data: string(doc),
-					CreatedAt: t0, UpdatedAt: t0, Favorite: i%10 == 0}
+				ciphers[i] = vault.Cipher{ID: uuid.NewString(), UserID: userID, Type: vault.TypeLogin,
+					Data: string(doc), CreatedAt: t0, UpdatedAt: t0, Favorite: i%10 == 0}
 				if i%3 == 0 {
 					ciphers[i].FolderID = folders[i%2].ID
 				}

@@ -114,13 +114,16 @@ func loginRequest(t testing.TB, userID string) map[string]any {
 		"name": enc(t, "GitHub"), "notes": enc(t, "my notes"), "favorite": false, "reprompt": 0,
 		"key": nil, "lastKnownRevisionDate": nil, "archivedDate": nil,
 		"login": map[string]any{
-			"uris":     []any{map[string]any{"uri": enc(t, "https://github.com"), "match": nil, "uriChecksum": enc(t, "c")}},
+			"uris": []any{map[string]any{"uri": enc(t, "https://github.com"), "match": nil,
+				"uriChecksum": enc(t, "c")}},
 			"username": enc(t, "octocat"), "password": enc(t, "s3cret!"), "passwordRevisionDate": nil,
 			"totp": nil, "autofillOnPageLoad": nil, "response": nil,
 		},
-		"fields":          []any{map[string]any{"type": 0, "name": enc(t, "f"), "value": enc(t, "v"), "linkedId": nil}},
-		"passwordHistory": []any{map[string]any{"password": enc(t, "old"), "lastUsedDate": "2026-01-02T03:04:05.678Z"}},
-		"attachments":     map[string]any{}, "attachments2": map[string]any{},
+		"fields": []any{map[string]any{"type": 0, "name": enc(t, "f"), "value": enc(t, "v"),
+			"linkedId": nil}},
+		"passwordHistory": []any{map[string]any{"password": enc(t, "old"),
+			"lastUsedDate": "2026-01-02T03:04:05.678Z"}},
+		"attachments": map[string]any{}, "attachments2": map[string]any{},
 	}
 }
 
@@ -141,7 +144,8 @@ func TestCipherLifecycle(t *testing.T) {
 	req["name"] = enc(t, "GitHub (work)")
 	req["favorite"] = true
 	updated := a.must(t, alice, "PUT", "/api/ciphers/"+id, req).json(t)
-	if updated["name"] != req["name"] || updated["favorite"] != true || updated["creationDate"] != created["creationDate"] {
+	if updated["name"] != req["name"] || updated["favorite"] != true ||
+		updated["creationDate"] != created["creationDate"] {
 		t.Fatalf("update response: %v", updated)
 	}
 	if updated["revisionDate"] != "2026-12-03T12:01:00.000Z" {
@@ -202,8 +206,10 @@ func assertCipherResponse(t *testing.T, got, req map[string]any) {
 	if _, kept := login["response"]; kept {
 		t.Error("login.response, unknown to the server, was stored")
 	}
-	if !jsonEqual(got["fields"], req["fields"]) || !jsonEqual(got["passwordHistory"], req["passwordHistory"]) {
-		t.Errorf("fields %v / passwordHistory %v differ from the request", got["fields"], got["passwordHistory"])
+	if !jsonEqual(got["fields"], req["fields"]) ||
+		!jsonEqual(got["passwordHistory"], req["passwordHistory"]) {
+		t.Errorf("fields %v / passwordHistory %v differ from the request",
+			got["fields"], got["passwordHistory"])
 	}
 }
 
@@ -239,8 +245,10 @@ func TestBadCipherInput(t *testing.T) {
 		{name: "two JSON values", raw: `{"type":1} {}`, status: 400},
 		{name: "empty body", raw: ` `, status: 400},
 		{name: "wrong JSON type", raw: `{"type":"login"}`, status: 400, field: "type"},
-		{name: "missing name", edit: func(m map[string]any) { delete(m, "name") }, status: 400, field: "name"},
-		{name: "plaintext name", edit: func(m map[string]any) { m["name"] = "GitHub" }, status: 400, field: "name"},
+		{name: "missing name", edit: func(m map[string]any) { delete(m, "name") },
+			status: 400, field: "name"},
+		{name: "plaintext name", edit: func(m map[string]any) { m["name"] = "GitHub" },
+			status: 400, field: "name"},
 		{name: "bad MAC length", edit: func(m map[string]any) {
 			m["notes"] = "2.AAAAAAAAAAAAAAAAAAAAAA==|AAAAAAAAAAAAAAAAAAAAAA==|AAAA"
 		}, status: 400, field: "notes"},
@@ -255,18 +263,23 @@ func TestBadCipherInput(t *testing.T) {
 			m["fields"] = []any{map[string]any{"type": 0, "name": enc(t, "n"), "value": "plain"}}
 		}, status: 400, field: "fields[0].value"},
 		{name: "plaintext password history", edit: func(m map[string]any) {
-			m["passwordHistory"] = []any{map[string]any{"password": "old", "lastUsedDate": "2026-01-01T00:00:00Z"}}
+			m["passwordHistory"] = []any{map[string]any{"password": "old",
+				"lastUsedDate": "2026-01-01T00:00:00Z"}}
 		}, status: 400, field: "passwordHistory[0].password"},
 		{name: "bad history date", edit: func(m map[string]any) {
 			m["passwordHistory"] = []any{map[string]any{"password": enc(t, "p"), "lastUsedDate": "yesterday"}}
 		}, status: 400, field: "passwordHistory[0].lastUsedDate"},
-		{name: "bad cipher key", edit: func(m map[string]any) { m["key"] = "2.nope" }, status: 400, field: "key"},
+		{name: "bad cipher key", edit: func(m map[string]any) { m["key"] = "2.nope" },
+			status: 400, field: "key"},
 		{name: "unknown type", edit: func(m map[string]any) { m["type"] = 42 }, status: 400, field: "type"},
-		{name: "bad reprompt", edit: func(m map[string]any) { m["reprompt"] = 7 }, status: 400, field: "reprompt"},
-		{name: "bad folder id", edit: func(m map[string]any) { m["folderId"] = "../x" }, status: 400, field: "folderId"},
-		{name: "unknown folder", edit: func(m map[string]any) { m["folderId"] = newUser(t, a.db) }, status: 400,
-			field: "folderId"},
-		{name: "encrypted for someone else", edit: func(m map[string]any) { m["encryptedFor"] = newUser(t, a.db) },
+		{name: "bad reprompt", edit: func(m map[string]any) { m["reprompt"] = 7 },
+			status: 400, field: "reprompt"},
+		{name: "bad folder id", edit: func(m map[string]any) { m["folderId"] = "../x" },
+			status: 400, field: "folderId"},
+		{name: "unknown folder", edit: func(m map[string]any) { m["folderId"] = newUser(t, a.db) },
+			status: 400, field: "folderId"},
+		{name: "encrypted for someone else",
+			edit:   func(m map[string]any) { m["encryptedFor"] = newUser(t, a.db) },
 			status: 400, field: "encryptedFor"},
 		{name: "organization item", edit: func(m map[string]any) { m["organizationId"] = newUser(t, a.db) },
 			status: 400},
@@ -332,7 +345,8 @@ func TestOtherUsersResourcesAreNotFound(t *testing.T) {
 		body         any
 	}{
 		{"GET", cp, nil}, {"GET", cp + "/details", nil}, {"PUT", cp, bobReq}, {"POST", cp, bobReq},
-		{"PUT", cp + "/delete", nil}, {"DELETE", cp, nil}, {"POST", cp + "/delete", nil}, {"PUT", cp + "/restore", nil},
+		{"PUT", cp + "/delete", nil}, {"DELETE", cp, nil}, {"POST", cp + "/delete", nil},
+		{"PUT", cp + "/restore", nil},
 		{"GET", fp, nil}, {"PUT", fp, map[string]any{"name": enc(t, "x")}}, {"DELETE", fp, nil},
 		{"GET", "/api/ciphers/not-a-guid", nil},
 	} {
@@ -347,7 +361,8 @@ func TestOtherUsersResourcesAreNotFound(t *testing.T) {
 	if got["deletedDate"] != nil || got["name"] != c["name"] {
 		t.Fatalf("bob's requests changed alice's item: %v", got)
 	}
-	if _, err := (vault.SQLStore{DB: a.db}).Folder(context.Background(), alice, f["id"].(string)); err != nil {
+	store := vault.SQLStore{DB: a.db}
+	if _, err := store.Folder(context.Background(), alice, f["id"].(string)); err != nil {
 		t.Fatalf("bob's requests changed alice's folder: %v", err)
 	}
 }
@@ -375,16 +390,19 @@ func TestOrganizationsAreRefusedForNow(t *testing.T) {
 	org := newUser(t, a.db) // any GUID: no organization exists
 	req := loginRequest(t, alice)
 	req["organizationId"] = org
-	r := a.do(t, alice, "POST", "/api/ciphers/create", map[string]any{"cipher": req, "collectionIds": []string{org}})
+	withCols := func(cols ...string) map[string]any {
+		return map[string]any{"cipher": req, "collectionIds": cols}
+	}
+	r := a.do(t, alice, "POST", "/api/ciphers/create", withCols(org))
 	assertError(t, r, http.StatusBadRequest, "")
 	if msg := r.json(t)["message"]; msg != "Organization not found." {
 		t.Fatalf("message = %q", msg)
 	}
 	req["organizationId"] = nil
-	r = a.do(t, alice, "POST", "/api/ciphers/create", map[string]any{"cipher": req, "collectionIds": []string{org}})
+	r = a.do(t, alice, "POST", "/api/ciphers/create", withCols(org))
 	assertError(t, r, http.StatusBadRequest, "collectionIds")
-	assertError(t, a.do(t, alice, "POST", "/api/ciphers/create", map[string]any{}), http.StatusBadRequest, "cipher")
-	created := a.must(t, alice, "POST", "/api/ciphers/create", map[string]any{"cipher": req, "collectionIds": []string{}})
+	assertError(t, a.do(t, alice, "POST", "/api/ciphers/create", map[string]any{}), 400, "cipher")
+	created := a.must(t, alice, "POST", "/api/ciphers/create", withCols())
 	if created.json(t)["object"] != "cipherDetails" {
 		t.Fatalf("create without collections: %s", created.Body)
 	}
@@ -446,7 +464,8 @@ func TestImportIsAtomic(t *testing.T) {
 		{"bad folder", func(m map[string]any) { m["folders"].([]any)[1].(map[string]any)["name"] = "plain" },
 			"folders[1].name"},
 		{"bad relationship", func(m map[string]any) {
-			m["folderRelationships"] = append(m["folderRelationships"].([]any), map[string]any{"key": 0, "value": 9})
+			rels := m["folderRelationships"].([]any)
+			m["folderRelationships"] = append(rels, map[string]any{"key": 0, "value": 9})
 		}, "folderRelationships[5]"},
 		{"unknown folder", func(m map[string]any) {
 			m["ciphers"].([]any)[4].(map[string]any)["folderId"] = newUser(t, a.db)
@@ -457,7 +476,7 @@ func TestImportIsAtomic(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			req := importRequest(t, alice, 5)
 			tt.edit(req)
-			assertError(t, a.do(t, alice, "POST", "/api/ciphers/import", req), http.StatusBadRequest, tt.field)
+			assertError(t, a.do(t, alice, "POST", "/api/ciphers/import", req), 400, tt.field)
 			sync := a.must(t, alice, "GET", "/api/sync", nil).json(t)
 			if n, m := len(sync["ciphers"].([]any)), len(sync["folders"].([]any)); n != 0 || m != 0 {
 				t.Fatalf("a refused import stored %d items and %d folders", n, m)
@@ -495,7 +514,8 @@ func TestSync(t *testing.T) {
 	if got["userDecryption"] == nil {
 		t.Fatal("userDecryption missing")
 	}
-	for k, n := range map[string]int{"ciphers": 1, "folders": 1, "collections": 0, "policies": 0, "sends": 0} {
+	lists := map[string]int{"ciphers": 1, "folders": 1, "collections": 0, "policies": 0, "sends": 0}
+	for k, n := range lists {
 		if l, ok := got[k].([]any); !ok || len(l) != n {
 			t.Errorf("%s = %v, want a list of %d", k, got[k], n)
 		}
@@ -509,8 +529,8 @@ func TestSync(t *testing.T) {
 func TestEventsCollect(t *testing.T) {
 	a := newAPI(t)
 	alice := newUser(t, a.db)
-	events := []any{map[string]any{"type": 1107, "cipherId": newUser(t, a.db), "date": "2026-12-03T12:00:00.000Z",
-		"organizationId": nil}}
+	events := []any{map[string]any{"type": 1107, "cipherId": newUser(t, a.db),
+		"date": "2026-12-03T12:00:00.000Z", "organizationId": nil}}
 	r := a.do(t, alice, "POST", "/events/collect", events)
 	if r.Status != http.StatusOK || len(r.Body) != 0 {
 		t.Fatalf("POST /events/collect = %d %q, want exactly 200", r.Status, r.Body)

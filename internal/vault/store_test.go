@@ -108,7 +108,8 @@ func testFolders(t *testing.T, db *storage.DB, s vault.SQLStore) {
 	}
 	later := t0.Add(2 * time.Minute)
 	renamed, err := s.RenameFolder(ctx, alice, f.ID, "2.renamed", later)
-	if err != nil || renamed.Name != "2.renamed" || !renamed.UpdatedAt.Equal(later) || !renamed.CreatedAt.Equal(f.CreatedAt) {
+	if err != nil || renamed.Name != "2.renamed" || !renamed.UpdatedAt.Equal(later) ||
+		!renamed.CreatedAt.Equal(f.CreatedAt) {
 		t.Fatalf("RenameFolder = %+v, %v", renamed, err)
 	}
 	if list, err := s.Folders(ctx, bob); err != nil || len(list) != 0 {
@@ -287,7 +288,8 @@ func testTrashRestoreDelete(t *testing.T, db *storage.DB, s vault.SQLStore) {
 		}
 	}
 	t1 := t0.Add(time.Hour)
-	if n, err := s.SoftDeleteCiphers(ctx, alice, []string{a.ID, b.ID, uuid.NewString()}, t1); n != 2 || err != nil {
+	n, err := s.SoftDeleteCiphers(ctx, alice, []string{a.ID, b.ID, uuid.NewString()}, t1)
+	if n != 2 || err != nil {
 		t.Fatalf("SoftDeleteCiphers = %d, %v; want 2", n, err)
 	}
 	got, _ := s.Cipher(ctx, alice, a.ID)
@@ -327,7 +329,8 @@ func testDeleteFolderUnfiles(t *testing.T, db *storage.DB, s vault.SQLStore) {
 	}
 	got, err := s.Cipher(ctx, alice, c.ID)
 	if err != nil || got.FolderID != "" || !got.Favorite {
-		t.Fatalf("item after its folder was deleted: folder %q favorite %v, %v", got.FolderID, got.Favorite, err)
+		t.Fatalf("item after its folder was deleted: folder %q favorite %v, %v",
+			got.FolderID, got.Favorite, err)
 	}
 }
 
@@ -345,7 +348,8 @@ func testImportAllOrNothing(t *testing.T, db *storage.DB, s vault.SQLStore) {
 		ciphers[i].FolderID = folders[0].ID
 	}
 	ciphers[120].FolderID = bobs.ID
-	if err := s.Import(ctx, alice, folders, ciphers, t0.Add(time.Hour)); !errors.Is(err, vault.ErrFolderNotFound) {
+	err := s.Import(ctx, alice, folders, ciphers, t0.Add(time.Hour))
+	if !errors.Is(err, vault.ErrFolderNotFound) {
 		t.Fatalf("Import = %v, want ErrFolderNotFound", err)
 	}
 	list, _ := s.Ciphers(ctx, alice)
@@ -401,7 +405,8 @@ func testUserDeletionCascades(t *testing.T, db *storage.DB, s vault.SQLStore) {
 		Scan(&n); err != nil || n != 0 {
 		t.Fatalf("prefs of a deleted user's item: %d, %v", n, err)
 	}
-	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM folders WHERE id = ?`, f.ID).Scan(&n); err != nil || n != 0 {
+	err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM folders WHERE id = ?`, f.ID).Scan(&n)
+	if err != nil || n != 0 {
 		t.Fatalf("folders of a deleted user: %d, %v", n, err)
 	}
 }
