@@ -58,7 +58,10 @@ func forEachEngine(t *testing.T, scenarios map[string]func(t *testing.T, e *env)
 	for _, eng := range storagetest.Engines() {
 		t.Run(eng.Name, func(t *testing.T) {
 			for name, fn := range scenarios {
-				t.Run(name, func(t *testing.T) { fn(t, newEnv(t, storagetest.OpenFresh(t, eng))) })
+				t.Run(name, func(t *testing.T) {
+					t.Parallel() // each scenario has its own database, DNS server and clock
+					fn(t, newEnv(t, storagetest.OpenFresh(t, eng)))
+				})
 			}
 		})
 	}
