@@ -18,7 +18,7 @@ type attack struct {
 	edit    func(*Config)
 	now     time.Time // zero means t0
 	allowed []string  // nil means {testRequestID}
-	build   func(t *testing.T, sp testSP, s respSpec) []byte
+	build   func(t testing.TB, sp testSP, s respSpec) []byte
 	want    Kind
 	// layered: with the structural precheck skipped, the layers beneath (crewjam and castellan's
 	// verifier and checks) must still refuse, or at most return the IdP's own assertion, never
@@ -33,7 +33,7 @@ func evil(s respSpec) respSpec {
 	return s
 }
 
-func parseXML(t *testing.T, doc []byte) *etree.Element {
+func parseXML(t testing.TB, doc []byte) *etree.Element {
 	t.Helper()
 	d := etree.NewDocument()
 	if err := d.ReadFromBytes(doc); err != nil {
@@ -43,7 +43,7 @@ func parseXML(t *testing.T, doc []byte) *etree.Element {
 }
 
 // mutate parses doc, lets f change it, and serializes it again.
-func mutate(t *testing.T, doc []byte, f func(root *etree.Element)) []byte {
+func mutate(t testing.TB, doc []byte, f func(root *etree.Element)) []byte {
 	t.Helper()
 	root := parseXML(t, doc)
 	f(root)
@@ -68,37 +68,37 @@ func slicesConcat(parts ...[]attack) []attack {
 func signatureAttacks() []attack {
 	return []attack{
 		{name: "nothing signed", edit: func(c *Config) { c.SpWantAssertionsSigned = false }, want: KindSignature,
-			layered: true, build: func(t *testing.T, sp testSP, s respSpec) []byte {
+			layered: true, build: func(t testing.TB, sp testSP, s respSpec) []byte {
 				return docBytes(t, responseEl(s, assertionEl(s)))
 			}},
 		{name: "response signed but assertion signature required", want: KindSignature, layered: true,
-			build: func(t *testing.T, sp testSP, s respSpec) []byte { return fixtureIdP.signedResponse(t, s) }},
+			build: func(t testing.TB, sp testSP, s respSpec) []byte { return fixtureIdP.signedResponse(t, s) }},
 		{name: "assertion signature stripped", want: KindSignature, layered: true,
-			build: func(t *testing.T, sp testSP, s respSpec) []byte {
+			build: func(t testing.TB, sp testSP, s respSpec) []byte {
 				return mutate(t, fixtureIdP.signedAssertionResponse(t, s), func(root *etree.Element) {
 					a := child(root, "Assertion")
 					a.RemoveChild(child(a, "Signature"))
 				})
 			}},
 		{name: "signed assertion altered after signing", want: KindSignature, layered: true,
-			build: func(t *testing.T, sp testSP, s respSpec) []byte {
+			build: func(t testing.TB, sp testSP, s respSpec) []byte {
 				return mutate(t, fixtureIdP.signedAssertionResponse(t, s), func(root *etree.Element) {
 					child(child(child(root, "Assertion"), "Subject"), "NameID").SetText("admin@example.com")
 				})
 			}},
 		{name: "signed response with its assertion swapped", edit: func(c *Config) { c.SpWantAssertionsSigned = false },
-			want: KindSignature, layered: true, build: func(t *testing.T, sp testSP, s respSpec) []byte {
+			want: KindSignature, layered: true, build: func(t testing.TB, sp testSP, s respSpec) []byte {
 				return mutate(t, fixtureIdP.signedResponse(t, s), func(root *etree.Element) {
 					root.RemoveChild(child(root, "Assertion"))
 					root.AddChild(assertionEl(evil(s)))
 				})
 			}},
 		{name: "certificate other than the configured one", want: KindCertificate, layered: true,
-			build: func(t *testing.T, sp testSP, s respSpec) []byte {
+			build: func(t testing.TB, sp testSP, s respSpec) []byte {
 				return docBytes(t, responseEl(s, otherIdP.sign(t, assertionEl(s), AlgRSASHA256)))
 			}},
 		{name: "other key with the configured certificate in KeyInfo", want: KindSignature, layered: true,
-			build: func(t *testing.T, sp testSP, s respSpec) []byte {
+			build: func(t testing.TB, sp testSP, s respSpec) []byte {
 				doc := docBytes(t, responseEl(s, otherIdP.sign(t, assertionEl(s), AlgRSASHA256)))
 				return mutate(t, doc, func(root *etree.Element) {
 					for _, c := range descendants(root, "http://www.w3.org/2000/09/xmldsig#", "X509Certificate") {
@@ -107,7 +107,7 @@ func signatureAttacks() []attack {
 				})
 			}},
 		{name: "other key without KeyInfo", want: KindSignature, layered: true,
-			build: func(t *testing.T, sp testSP, s respSpec) []byte {
+			build: func(t testing.TB, sp testSP, s respSpec) []byte {
 				doc := docBytes(t, responseEl(s, otherIdP.sign(t, assertionEl(s), AlgRSASHA256)))
 				return mutate(t, doc, func(root *etree.Element) {
 					sig := child(child(root, "Assertion"), "Signature")
@@ -116,7 +116,7 @@ func signatureAttacks() []attack {
 			}},
 		{name: "configured certificate expired while validation is on", now: t0.AddDate(1, 0, 1),
 			edit: func(c *Config) { c.SpValidateCertificates = true }, want: KindCertificate, layered: true,
-			build: func(t *testing.T, sp testSP, s respSpec) []byte {
+			build: func(t testing.TB, sp testSP, s respSpec) []byte {
 				s = shift(s, t0.AddDate(1, 0, 1).Sub(t0))
 				return fixtureIdP.signedAssertionResponse(t, s)
 			}},
@@ -132,7 +132,7 @@ func shift(s respSpec, d time.Duration) respSpec {
 func wrappingAttacks() []attack {
 	return []attack{
 		{name: "XSW signed assertion moved into Extensions, evil assertion in its place", want: KindMalformed,
-			layered: true, build: func(t *testing.T, sp testSP, s respSpec) []byte {
+			layered: true, build: func(t testing.TB, sp testSP, s respSpec) []byte {
 				resp := responseEl(s, assertionEl(evil(s)))
 				ext := etree.NewElement("samlp:Extensions")
 				ext.AddChild(fixtureIdP.sign(t, assertionEl(s), AlgRSASHA256))
@@ -140,7 +140,7 @@ func wrappingAttacks() []attack {
 				return docBytes(t, resp)
 			}},
 		{name: "XSW signed assertion moved into the evil assertion's Advice, same ID", want: KindMalformed,
-			layered: true, build: func(t *testing.T, sp testSP, s respSpec) []byte {
+			layered: true, build: func(t testing.TB, sp testSP, s respSpec) []byte {
 				e := evil(s)
 				e.AssertionID = s.AssertionID
 				bad := assertionEl(e)
@@ -149,7 +149,7 @@ func wrappingAttacks() []attack {
 				return docBytes(t, responseEl(s, bad))
 			}},
 		{name: "XSW signature moved onto an evil assertion with the signed ID", want: KindMalformed,
-			layered: true, build: func(t *testing.T, sp testSP, s respSpec) []byte {
+			layered: true, build: func(t testing.TB, sp testSP, s respSpec) []byte {
 				legit := fixtureIdP.sign(t, assertionEl(s), AlgRSASHA256)
 				sig := child(legit, "Signature")
 				legit.RemoveChild(sig)
@@ -164,7 +164,7 @@ func wrappingAttacks() []attack {
 				return docBytes(t, resp)
 			}},
 		{name: "XSW signed assertion hidden in the signature's Object", want: KindMalformed, layered: true,
-			build: func(t *testing.T, sp testSP, s respSpec) []byte {
+			build: func(t testing.TB, sp testSP, s respSpec) []byte {
 				legit := fixtureIdP.sign(t, assertionEl(s), AlgRSASHA256)
 				sig := child(legit, "Signature")
 				legit.RemoveChild(sig)
@@ -176,28 +176,28 @@ func wrappingAttacks() []attack {
 				return docBytes(t, responseEl(s, bad))
 			}},
 		{name: "XSW second unsigned assertion after the signed one", want: KindMalformed, layered: true,
-			build: func(t *testing.T, sp testSP, s respSpec) []byte {
+			build: func(t testing.TB, sp testSP, s respSpec) []byte {
 				return docBytes(t, responseEl(s, fixtureIdP.sign(t, assertionEl(s), AlgRSASHA256), assertionEl(evil(s))))
 			}},
 		{name: "XSW second unsigned assertion before the signed one", want: KindMalformed, layered: true,
-			build: func(t *testing.T, sp testSP, s respSpec) []byte {
+			build: func(t testing.TB, sp testSP, s respSpec) []byte {
 				return docBytes(t, responseEl(s, assertionEl(evil(s)), fixtureIdP.sign(t, assertionEl(s), AlgRSASHA256)))
 			}},
 		{name: "XSW evil assertion added inside a signed response", edit: func(c *Config) { c.SpWantAssertionsSigned = false },
-			want: KindMalformed, layered: true, build: func(t *testing.T, sp testSP, s respSpec) []byte {
+			want: KindMalformed, layered: true, build: func(t testing.TB, sp testSP, s respSpec) []byte {
 				return mutate(t, fixtureIdP.signedResponse(t, s), func(root *etree.Element) {
 					root.InsertChildAt(3, assertionEl(evil(s)))
 				})
 			}},
 		{name: "XSW evil assertion in StatusDetail", want: KindMalformed, layered: true,
-			build: func(t *testing.T, sp testSP, s respSpec) []byte {
+			build: func(t testing.TB, sp testSP, s respSpec) []byte {
 				resp := responseEl(s, fixtureIdP.sign(t, assertionEl(s), AlgRSASHA256))
 				child(resp, "Status").CreateElement("samlp:StatusDetail").AddChild(assertionEl(evil(s)))
 				return docBytes(t, resp)
 			}},
 		{name: "XSW signed response wrapped inside an evil response", want: KindMalformed, layered: true,
 			edit: func(c *Config) { c.SpWantAssertionsSigned = false },
-			build: func(t *testing.T, sp testSP, s respSpec) []byte {
+			build: func(t testing.TB, sp testSP, s respSpec) []byte {
 				inner := parseXML(t, fixtureIdP.signedResponse(t, s))
 				e := evil(s)
 				e.ResponseID = "_evil-resp"
@@ -208,7 +208,7 @@ func wrappingAttacks() []attack {
 				return docBytes(t, outer)
 			}},
 		{name: "signature referencing another element", want: KindSignature,
-			build: func(t *testing.T, sp testSP, s respSpec) []byte {
+			build: func(t testing.TB, sp testSP, s respSpec) []byte {
 				sig := child(fixtureIdP.sign(t, assertionEl(s), AlgRSASHA256), "Signature")
 				bad := assertionEl(evil(s))
 				bad.InsertChildAt(1, sig.Copy())
@@ -216,7 +216,7 @@ func wrappingAttacks() []attack {
 			}},
 		{name: "signature referencing the response from inside the assertion", want: KindSignature,
 			edit: func(c *Config) { c.SpWantAssertionsSigned = false },
-			build: func(t *testing.T, sp testSP, s respSpec) []byte {
+			build: func(t testing.TB, sp testSP, s respSpec) []byte {
 				signed := parseXML(t, fixtureIdP.signedResponse(t, s))
 				sig := child(signed, "Signature")
 				bad := assertionEl(evil(s))
@@ -224,14 +224,14 @@ func wrappingAttacks() []attack {
 				return docBytes(t, responseEl(s, bad))
 			}},
 		{name: "idp-signed reference with an empty URI (whole document)", want: KindSignature, layered: true,
-			build: func(t *testing.T, sp testSP, s respSpec) []byte {
+			build: func(t testing.TB, sp testSP, s respSpec) []byte {
 				a := fixtureIdP.resign(t, fixtureIdP.sign(t, assertionEl(s), AlgRSASHA256), func(si *etree.Element) {
 					child(si, "Reference").CreateAttr("URI", "")
 				}, 0)
 				return docBytes(t, responseEl(s, a))
 			}},
 		{name: "idp-signed second reference to another element", want: KindSignature, layered: true,
-			build: func(t *testing.T, sp testSP, s respSpec) []byte {
+			build: func(t testing.TB, sp testSP, s respSpec) []byte {
 				a := fixtureIdP.resign(t, fixtureIdP.sign(t, assertionEl(s), AlgRSASHA256), func(si *etree.Element) {
 					extra := child(si, "Reference").Copy()
 					extra.CreateAttr("URI", "#_evil")
@@ -240,7 +240,7 @@ func wrappingAttacks() []attack {
 				return docBytes(t, responseEl(s, a))
 			}},
 		{name: "signature over an element without ID", want: KindSignature,
-			build: func(t *testing.T, sp testSP, s respSpec) []byte {
+			build: func(t testing.TB, sp testSP, s respSpec) []byte {
 				bad := assertionEl(evil(s))
 				bad.RemoveAttr("ID") // goxmldsig then signs with URI="" (the whole document)
 				return docBytes(t, responseEl(s, fixtureIdP.sign(t, bad, AlgRSASHA256)))
@@ -251,49 +251,49 @@ func wrappingAttacks() []attack {
 func contentAttacks() []attack {
 	return []attack{
 		{name: "wrong audience", want: KindAudience, layered: true,
-			build: func(t *testing.T, sp testSP, s respSpec) []byte {
+			build: func(t testing.TB, sp testSP, s respSpec) []byte {
 				s.Audience = "https://other-sp.example.test/metadata"
 				return fixtureIdP.signedAssertionResponse(t, s)
 			}},
 		{name: "static audience while the entity ID is per organization", want: KindAudience, layered: true,
-			build: func(t *testing.T, sp testSP, s respSpec) []byte {
+			build: func(t testing.TB, sp testSP, s respSpec) []byte {
 				s.Audience = testPublicBase + PathPrefix
 				return fixtureIdP.signedAssertionResponse(t, s)
 			}},
 		{name: "wrong recipient", want: KindRecipient, layered: true,
-			build: func(t *testing.T, sp testSP, s respSpec) []byte {
+			build: func(t testing.TB, sp testSP, s respSpec) []byte {
 				s.Recipient = testPublicBase + PathPrefix + "/other-org/acs"
 				return fixtureIdP.signedAssertionResponse(t, s)
 			}},
 		{name: "wrong destination", want: KindDestination, layered: true,
-			build: func(t *testing.T, sp testSP, s respSpec) []byte {
+			build: func(t testing.TB, sp testSP, s respSpec) []byte {
 				s.Destination = testPublicBase + PathPrefix + "/other-org/acs"
 				return fixtureIdP.signedAssertionResponse(t, s)
 			}},
 		{name: "missing destination", want: KindDestination,
-			build: func(t *testing.T, sp testSP, s respSpec) []byte {
+			build: func(t testing.TB, sp testSP, s respSpec) []byte {
 				s.Destination = ""
 				return fixtureIdP.signedAssertionResponse(t, s)
 			}},
 		{name: "wrong issuer", want: KindIssuer, layered: true,
-			build: func(t *testing.T, sp testSP, s respSpec) []byte {
+			build: func(t testing.TB, sp testSP, s respSpec) []byte {
 				s.Issuer = "https://attacker.example.test/metadata"
 				return fixtureIdP.signedAssertionResponse(t, s)
 			}},
 		{name: "idp refused the login", want: KindStatus, layered: true,
-			build: func(t *testing.T, sp testSP, s respSpec) []byte {
+			build: func(t testing.TB, sp testSP, s respSpec) []byte {
 				return mutate(t, fixtureIdP.signedAssertionResponse(t, s), func(root *etree.Element) {
 					child(child(root, "Status"), "StatusCode").CreateAttr("Value",
 						"urn:oasis:names:tc:SAML:2.0:status:Responder")
 				})
 			}},
 		{name: "empty NameID", want: KindNoSubject, layered: true,
-			build: func(t *testing.T, sp testSP, s respSpec) []byte {
+			build: func(t testing.TB, sp testSP, s respSpec) []byte {
 				s.NameID = "  "
 				return fixtureIdP.signedAssertionResponse(t, s)
 			}},
 		{name: "encrypted to a key the SP does not hold", want: KindDecryption, layered: true,
-			build: func(t *testing.T, sp testSP, s respSpec) []byte {
+			build: func(t testing.TB, sp testSP, s respSpec) []byte {
 				return docBytes(t, responseEl(s, encrypt(t, fixtureIdP.sign(t, assertionEl(s), AlgRSASHA256),
 					otherIdP.cert)))
 			}},
@@ -303,23 +303,23 @@ func contentAttacks() []attack {
 func timeAttacks() []attack {
 	return []attack{
 		{name: "expired", want: KindExpired, layered: true, now: t0.Add(10 * time.Minute),
-			build: func(t *testing.T, sp testSP, s respSpec) []byte { return fixtureIdP.signedAssertionResponse(t, s) }},
+			build: func(t testing.TB, sp testSP, s respSpec) []byte { return fixtureIdP.signedAssertionResponse(t, s) }},
 		{name: "expired beyond castellan's skew but inside crewjam's", want: KindExpired, layered: true,
-			build: func(t *testing.T, sp testSP, s respSpec) []byte {
+			build: func(t testing.TB, sp testSP, s respSpec) []byte {
 				s.NotOnOrAfter = t0.Add(-DefaultClockSkew)
 				return fixtureIdP.signedAssertionResponse(t, s)
 			}},
 		{name: "not yet valid", want: KindNotYetValid, layered: true,
-			build: func(t *testing.T, sp testSP, s respSpec) []byte {
+			build: func(t testing.TB, sp testSP, s respSpec) []byte {
 				return fixtureIdP.signedAssertionResponse(t, shift(s, 10*time.Minute))
 			}},
 		{name: "not yet valid beyond castellan's skew but inside crewjam's", want: KindNotYetValid, layered: true,
-			build: func(t *testing.T, sp testSP, s respSpec) []byte {
+			build: func(t testing.TB, sp testSP, s respSpec) []byte {
 				s.NotBefore = t0.Add(DefaultClockSkew + time.Second)
 				return fixtureIdP.signedAssertionResponse(t, s)
 			}},
 		{name: "issued too long ago", want: KindExpired, layered: true,
-			build: func(t *testing.T, sp testSP, s respSpec) []byte {
+			build: func(t testing.TB, sp testSP, s respSpec) []byte {
 				s.IssueInstant = t0.Add(-5 * time.Minute)
 				return fixtureIdP.signedAssertionResponse(t, s)
 			}},
@@ -329,51 +329,51 @@ func timeAttacks() []attack {
 func requestIDAttacks() []attack {
 	return []attack{
 		{name: "unknown InResponseTo", want: KindRequestID, layered: true,
-			build: func(t *testing.T, sp testSP, s respSpec) []byte {
+			build: func(t testing.TB, sp testSP, s respSpec) []byte {
 				s.InResponseTo = "id-never-issued"
 				return fixtureIdP.signedAssertionResponse(t, s)
 			}},
 		{name: "foreign InResponseTo (issued to another browser)", want: KindRequestID, layered: true,
 			allowed: []string{"id-this-browser"},
-			build:   func(t *testing.T, sp testSP, s respSpec) []byte { return fixtureIdP.signedAssertionResponse(t, s) }},
+			build:   func(t testing.TB, sp testSP, s respSpec) []byte { return fixtureIdP.signedAssertionResponse(t, s) }},
 		{name: "assertion for another request rewrapped in a response for ours", want: KindRequestID, layered: true,
 			allowed: []string{testRequestID, "id-other-login"},
-			build: func(t *testing.T, sp testSP, s respSpec) []byte {
+			build: func(t testing.TB, sp testSP, s respSpec) []byte {
 				s.InResponseTo = "id-other-login"
 				signed := fixtureIdP.sign(t, assertionEl(s), AlgRSASHA256)
 				s.InResponseTo = testRequestID
 				return docBytes(t, responseEl(s, signed))
 			}},
 		{name: "unsolicited while off", want: KindUnsolicited, layered: true,
-			build: func(t *testing.T, sp testSP, s respSpec) []byte {
+			build: func(t testing.TB, sp testSP, s respSpec) []byte {
 				s.InResponseTo = ""
 				return fixtureIdP.signedAssertionResponse(t, s)
 			}},
 		{name: "unsolicited assertion rewrapped in a solicited response while off", want: KindRequestID,
-			layered: true, build: func(t *testing.T, sp testSP, s respSpec) []byte {
+			layered: true, build: func(t testing.TB, sp testSP, s respSpec) []byte {
 				s.InResponseTo = ""
 				signed := fixtureIdP.sign(t, assertionEl(s), AlgRSASHA256)
 				s.InResponseTo = testRequestID
 				return docBytes(t, responseEl(s, signed))
 			}},
 		{name: "empty allowed list", want: KindRequestID, layered: true, allowed: []string{""},
-			build: func(t *testing.T, sp testSP, s respSpec) []byte { return fixtureIdP.signedAssertionResponse(t, s) }},
+			build: func(t testing.TB, sp testSP, s respSpec) []byte { return fixtureIdP.signedAssertionResponse(t, s) }},
 	}
 }
 
 func algorithmAttacks() []attack {
 	return []attack{
 		{name: "SHA-1 below the SHA-256 minimum", want: KindAlgorithm, layered: true,
-			build: func(t *testing.T, sp testSP, s respSpec) []byte {
+			build: func(t testing.TB, sp testSP, s respSpec) []byte {
 				return docBytes(t, responseEl(s, fixtureIdP.sign(t, assertionEl(s), AlgRSASHA1)))
 			}},
 		{name: "SHA-1 response signature over a SHA-256 assertion", want: KindAlgorithm, layered: true,
-			build: func(t *testing.T, sp testSP, s respSpec) []byte {
+			build: func(t testing.TB, sp testSP, s respSpec) []byte {
 				return docBytes(t, fixtureIdP.sign(t, responseEl(s, fixtureIdP.sign(t, assertionEl(s), AlgRSASHA256)),
 					AlgRSASHA1))
 			}},
 		{name: "SHA-1 digest under a SHA-256 signature", want: KindAlgorithm, layered: true,
-			build: func(t *testing.T, sp testSP, s respSpec) []byte {
+			build: func(t testing.TB, sp testSP, s respSpec) []byte {
 				a := fixtureIdP.resign(t, fixtureIdP.sign(t, assertionEl(s), AlgRSASHA256), func(si *etree.Element) {
 					child(child(si, "Reference"), "DigestMethod").CreateAttr("Algorithm",
 						"http://www.w3.org/2000/09/xmldsig#sha1")
@@ -382,17 +382,17 @@ func algorithmAttacks() []attack {
 			}},
 		{name: "SHA-256 below a SHA-512 minimum", want: KindAlgorithm, layered: true,
 			edit:  func(c *Config) { c.SpMinIncomingSigningAlgorithm = AlgRSASHA512 },
-			build: func(t *testing.T, sp testSP, s respSpec) []byte { return fixtureIdP.signedAssertionResponse(t, s) }},
+			build: func(t testing.TB, sp testSP, s respSpec) []byte { return fixtureIdP.signedAssertionResponse(t, s) }},
 	}
 }
 
 func malformedAttacks() []attack {
-	raw := func(doc string) func(*testing.T, testSP, respSpec) []byte {
-		return func(*testing.T, testSP, respSpec) []byte { return []byte(doc) }
+	raw := func(doc string) func(testing.TB, testSP, respSpec) []byte {
+		return func(testing.TB, testSP, respSpec) []byte { return []byte(doc) }
 	}
 	return []attack{
 		{name: "not xml", want: KindMalformed, build: raw("this is not xml")},
-		{name: "truncated", want: KindMalformed, build: func(t *testing.T, sp testSP, s respSpec) []byte {
+		{name: "truncated", want: KindMalformed, build: func(t testing.TB, sp testSP, s respSpec) []byte {
 			doc := fixtureIdP.signedAssertionResponse(t, s)
 			return doc[:len(doc)/2]
 		}},
@@ -402,7 +402,7 @@ func malformedAttacks() []attack {
 		{name: "response in the wrong namespace", want: KindMalformed,
 			build: raw(`<samlp:Response xmlns:samlp="urn:example:not-saml" ID="_x" Version="2.0"/>`)},
 		{name: "doctype with an internal entity in the NameID", want: KindMalformed,
-			build: func(t *testing.T, sp testSP, s respSpec) []byte {
+			build: func(t testing.TB, sp testSP, s respSpec) []byte {
 				s.NameID = "ENTITY"
 				doc := string(fixtureIdP.signedAssertionResponse(t, s))
 				doc = strings.Replace(doc, ">ENTITY<", ">&x;<", 1)
@@ -412,7 +412,7 @@ func malformedAttacks() []attack {
 <!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
 <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>
 <samlp:Response xmlns:samlp="` + nsProtocol + `">&lol3;</samlp:Response>`)},
-		{name: "no assertion", want: KindMalformed, build: func(t *testing.T, sp testSP, s respSpec) []byte {
+		{name: "no assertion", want: KindMalformed, build: func(t testing.TB, sp testSP, s respSpec) []byte {
 			return docBytes(t, responseEl(s))
 		}},
 	}
