@@ -27,6 +27,8 @@ import (
 	"github.com/castellan-vault/castellan/internal/clock"
 	"github.com/castellan-vault/castellan/internal/httpx"
 	"github.com/castellan-vault/castellan/internal/identity"
+	"github.com/castellan-vault/castellan/internal/mail"
+	"github.com/castellan-vault/castellan/internal/orgs"
 	"github.com/castellan-vault/castellan/internal/settings"
 	"github.com/castellan-vault/castellan/internal/storage"
 )
@@ -41,6 +43,10 @@ type Deps struct {
 	DataDir      string
 	// Accounts holds the registration and login settings (identity.go).
 	Accounts AccountSettings
+	// Orgs holds the organization settings (orgs.go).
+	Orgs OrgSettings
+	// Mail delivers invitations and notices; nil sends none (tests).
+	Mail mail.Sender
 }
 
 // App is a wired castellan. Each concern is wired in its own file of this package (identity.go,
@@ -56,6 +62,8 @@ type App struct {
 	Accounts *accounts.Service
 	// Identity is the identity server (set by the identity mount).
 	Identity *identity.Server
+	// Orgs is the organization service (set by the organization mount).
+	Orgs *orgs.Service
 }
 
 // New builds the application.
@@ -69,7 +77,8 @@ func New(ctx context.Context, d Deps) (*App, error) {
 	a.InstanceID = id
 	a.routes()
 	// Concern mounts, in dependency order: a mount may use what earlier ones set on App.
-	mounts := []func(ctx context.Context) error{a.mountIdentity, a.mountAccounts, a.mountVault}
+	mounts := []func(ctx context.Context) error{a.mountIdentity, a.mountAccounts, a.mountOrgs,
+		a.mountVault}
 	for _, mount := range mounts {
 		if err := mount(ctx); err != nil {
 			return nil, err

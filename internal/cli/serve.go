@@ -19,6 +19,7 @@ import (
 	"github.com/castellan-vault/castellan/internal/clock"
 	"github.com/castellan-vault/castellan/internal/config"
 	"github.com/castellan-vault/castellan/internal/logging"
+	"github.com/castellan-vault/castellan/internal/mail"
 	"github.com/castellan-vault/castellan/internal/server"
 	"github.com/castellan-vault/castellan/internal/storage"
 	"github.com/castellan-vault/castellan/internal/tlsutil"
@@ -83,9 +84,14 @@ func serve(ctx context.Context, cfg config.Server, cmd *cobra.Command) error {
 			return err
 		}
 	}
+	sender, err := mail.NewFromConfig(&cfg, mail.Options{Logger: logger, Clock: clock.Real{}})
+	if err != nil {
+		return err
+	}
 	a, err := app.New(ctx, app.Deps{
 		Logger: logger, Clock: clock.Real{}, DB: db, PublicURL: cfg.PublicURL,
 		MaxBodyBytes: cfg.MaxBodyBytes, DataDir: cfg.DataDir, Accounts: app.AccountSettingsFrom(cfg),
+		Orgs: app.OrgSettingsFrom(cfg), Mail: sender,
 	})
 	if err != nil {
 		return fmt.Errorf("build castellan: %w", err)

@@ -56,6 +56,9 @@ type Server struct {
 	ClientIPHeader          string        `env:"CASTELLAN_CLIENT_IP_HEADER" flag:"client-ip-header" help:"header in which a trusted reverse proxy passes the client address (e.g. X-Forwarded-For; its last entry is used); default the connection's address"`
 
 	DNSServer string `env:"CASTELLAN_DNS_SERVER" flag:"dns-server" help:"DNS server (host:port) that castellan asks for the TXT records of claimed domains, e.g. for split-horizon DNS (default the system resolver)"`
+
+	InviteExpiry time.Duration `env:"CASTELLAN_INVITE_EXPIRY" envDefault:"120h" flag:"invite-expiry" help:"how long an organization invitation stays valid"`
+	DefaultSeats int           `env:"CASTELLAN_DEFAULT_SEATS" envDefault:"0" flag:"default-seats" help:"seat limit of new organizations; 0 means unlimited (change one organization with castellan orgs set-seats)"`
 }
 
 // Validate checks values that a type alone cannot, and fills in derived defaults.
@@ -102,6 +105,9 @@ func (c *Server) Validate() error {
 		return &Error{Var: "CASTELLAN_SHUTDOWN_TIMEOUT", Reason: "must be positive, e.g. 20s"}
 	}
 	if err := c.validateAccounts(); err != nil {
+		return err
+	}
+	if err := c.validateOrgs(); err != nil {
 		return err
 	}
 	if err := c.validateDNSServer(); err != nil {
@@ -168,6 +174,17 @@ func (c *Server) RegistrationDomainList() []string {
 		}
 	}
 	return out
+}
+
+// validateOrgs checks the organization settings.
+func (c *Server) validateOrgs() error {
+	if c.InviteExpiry < time.Hour || c.InviteExpiry > 90*24*time.Hour {
+		return &Error{Var: "CASTELLAN_INVITE_EXPIRY", Reason: "must be between 1h and 2160h (90 days)"}
+	}
+	if c.DefaultSeats < 0 {
+		return &Error{Var: "CASTELLAN_DEFAULT_SEATS", Reason: "must be 0 (unlimited) or a positive number"}
+	}
+	return nil
 }
 
 // validateDNSServer checks CASTELLAN_DNS_SERVER, when set, is host:port with a numeric port.

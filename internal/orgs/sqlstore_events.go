@@ -69,3 +69,27 @@ func scanEvent(r rowScanner) (Event, error) {
 	e.Date = storage.FromMillis(date)
 	return e, nil
 }
+
+// CipherOrganizations reads the organization of items (the vault's ciphers table).
+func (s queries) CipherOrganizations(ctx context.Context, ids []string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, chunk := range chunks(ids, maxInArgs) {
+		in, args := inList(chunk)
+		rows, err := s.q.QueryContext(ctx, `SELECT id, organization_id FROM ciphers
+			WHERE organization_id IS NOT NULL AND id IN (`+in+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("read item organizations: %w", err)
+		}
+		pairs, err := collect(rows, "read item organizations", func(r rowScanner) ([2]string, error) {
+			var p [2]string
+			return p, r.Scan(&p[0], &p[1])
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range pairs {
+			out[p[0]] = p[1]
+		}
+	}
+	return out, nil
+}

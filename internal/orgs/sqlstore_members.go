@@ -104,6 +104,11 @@ func (s queries) Member(ctx context.Context, orgID, id string) (Member, error) {
 	return s.memberWhere(ctx, `ou.organization_id = ? AND ou.id = ?`, orgID, id)
 }
 
+// MemberByID returns a membership of any organization.
+func (s queries) MemberByID(ctx context.Context, id string) (Member, error) {
+	return s.memberWhere(ctx, `ou.id = ?`, id)
+}
+
 // MemberByUser returns a user's membership in the organization.
 func (s queries) MemberByUser(ctx context.Context, orgID, userID string) (Member, error) {
 	return s.memberWhere(ctx, `ou.organization_id = ? AND ou.user_id = ?`, orgID, userID)
@@ -175,6 +180,29 @@ func (s queries) PresentEmails(ctx context.Context, orgID string, emails []strin
 			return nil, fmt.Errorf("find present emails: %w", err)
 		}
 		found, err := collect(rows, "find present emails", func(r rowScanner) (string, error) {
+			var e string
+			return e, r.Scan(&e)
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range found {
+			out[e] = true
+		}
+	}
+	return out, nil
+}
+
+// PresentUsers returns the addresses among emails that accounts have.
+func (s queries) PresentUsers(ctx context.Context, emails []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	for _, chunk := range chunks(emails, maxInArgs) {
+		in, args := inList(chunk)
+		rows, err := s.q.QueryContext(ctx, `SELECT email FROM users WHERE email IN (`+in+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("find accounts: %w", err)
+		}
+		found, err := collect(rows, "find accounts", func(r rowScanner) (string, error) {
 			var e string
 			return e, r.Scan(&e)
 		})

@@ -64,6 +64,8 @@ type MemberQueries interface {
 	InsertMembers(ctx context.Context, ms []Member) error
 	// Member returns the membership id of the organization.
 	Member(ctx context.Context, orgID, id string) (Member, error)
+	// MemberByID returns the membership id, whatever its organization.
+	MemberByID(ctx context.Context, id string) (Member, error)
 	// MemberByUser returns userID's membership in the organization.
 	MemberByUser(ctx context.Context, orgID, userID string) (Member, error)
 	// MemberByEmail returns the membership of the organization invited as email (lower-case) and
@@ -76,6 +78,8 @@ type MemberQueries interface {
 	// PresentEmails returns those of emails (lower-case) that already belong to the organization,
 	// as an invited address or as the address of a bound account, whatever the status.
 	PresentEmails(ctx context.Context, orgID string, emails []string) (map[string]bool, error)
+	// PresentUsers returns those of emails (lower-case) that are the addresses of accounts.
+	PresentUsers(ctx context.Context, emails []string) (map[string]bool, error)
 	// UpdateMember stores every mutable field of m: user, email, key, reset-password key, status,
 	// status before revocation, type, external id, permissions, secrets-manager access, revocation
 	// reason and revision date.
@@ -160,6 +164,8 @@ type CollectionQueries interface {
 type EventQueries interface {
 	// AddEvents appends events.
 	AddEvents(ctx context.Context, events []Event) error
+	// CipherOrganizations returns the organization of each of the items ids that belongs to one.
+	CipherOrganizations(ctx context.Context, ids []string) (map[string]string, error)
 	// Events lists the organization's events dated in [start, end), newest first, starting after
 	// the cursor (the last event of the previous page; zero for the first page), at most limit.
 	Events(ctx context.Context, orgID string, start, end time.Time, after EventCursor, limit int) ([]Event, error)

@@ -144,6 +144,9 @@ func testMembers(t *testing.T, s orgs.Store, org, other orgs.Organization, users
 	if _, err := s.Member(ctx, other.ID, ms[0].ID); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("member of another organization: %v", err)
 	}
+	if got, err := s.MemberByID(ctx, ms[1].ID); err != nil || got.OrganizationID != org.ID {
+		t.Fatalf("MemberByID = %+v, %v", got, err)
+	}
 	if got, err := s.MemberByUser(ctx, org.ID, users[1]); err != nil || got.ID != ms[2].ID {
 		t.Fatalf("MemberByUser = %+v, %v", got, err)
 	}
@@ -171,6 +174,11 @@ func testMembers(t *testing.T, s orgs.Store, org, other orgs.Organization, users
 	want := map[string]bool{"invited@example.com": true, "user1@example.com": true}
 	if err != nil || !reflect.DeepEqual(present, want) {
 		t.Fatalf("PresentEmails = %v, %v; want %v", present, err, want)
+	}
+	accountsFound, err := s.PresentUsers(ctx, []string{"user1@example.com", "invited@example.com", "user5@example.com"})
+	want = map[string]bool{"user1@example.com": true, "user5@example.com": true}
+	if err != nil || !reflect.DeepEqual(accountsFound, want) {
+		t.Fatalf("PresentUsers = %v, %v; want %v", accountsFound, err, want)
 	}
 }
 

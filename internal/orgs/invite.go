@@ -1,0 +1,284 @@
+package orgs
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/castellan-vault/castellan/internal/httpx"
+)
+
+// InviteRequest is the body of POST /api/organizations/{orgId}/users/invite.
+type InviteRequest struct {
+	Emails               []string        `json:"emails"`
+	Type                 *Role           `json:"type"`
+	Permissions          *Permissions    `json:"permissions"`
+	Collections          []AccessRequest `json:"collections"`
+	Groups               []string        `json:"groups"`
+	AccessSecretsManager bool            `json:"accessSecretsManager"`
+}
+
+// pendingInvite is an invitation to mail once its transaction has committed.
+type pendingInvite struct {
+	m          Member
+	userExists bool
+}
+
+// Invite invites every address of r that is not yet in the organization, in one transaction: each
+// gets an Invited membership of the requested type with the collections and groups, and an audit
+// event; then each gets an email with a token bound to its membership. Addresses already present
+// (as an invitation or as a member's account, whatever the status) are skipped; when the request
+// names a single address and it is present, the request fails. Seats are checked before anything
+// is written.
+func (s *Service) Invite(ctx context.Context, userID, orgID string, r InviteRequest, meta Meta) error {
+	emails, err := normalizeEmails(r.Emails)
+	if err != nil {
+		return err
+	}
+	if r.Type == nil {
+		return httpx.Invalid("Type", "The Type field is required.")
+	}
+	var org Organization
+	var pending []pendingInvite
+	err = s.store.InTx(ctx, func(q Queries) error {
+		o, a, err := s.lockForMembers(ctx, q, orgID, userID)
+		if err != nil {
+			return err
+		}
+		org = o
+		pending, err = s.invite(ctx, q, a, o, emails, r, meta)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	s.log.InfoContext(ctx, "members invited", "org_id", orgID, "user_id", userID, "count", len(pending),
+		"skipped", len(emails)-len(pending))
+	s.sendInvites(ctx, org, pending)
+	return nil
+}
+
+// lockForMembers locks the organization and loads the caller, who must be allowed to manage users.
+func (s *Service) lockForMembers(ctx context.Context, q Queries, orgID, userID string) (Organization, actor, error) {
+	o, err := q.LockOrganization(ctx, orgID)
+	if err != nil {
+		return Organization{}, actor{}, storeNotFound(err)
+	}
+	a, err := actorIn(ctx, q, orgID, userID)
+	if err != nil {
+		return Organization{}, actor{}, err
+	}
+	if err := a.require(rightManageUsers); err != nil {
+		return Organization{}, actor{}, err
+	}
+	return o, a, nil
+}
+
+// invite writes the invitations of a request (inside its transaction) and returns them.
+func (s *Service) invite(ctx context.Context, q Queries, a actor, o Organization, emails []string,
+	r InviteRequest, meta Meta) ([]pendingInvite, error) {
+	var perms Permissions
+	if r.Permissions != nil {
+		perms = *r.Permissions
+	}
+	if err := a.checkGrant(*r.Type, perms); err != nil {
+		return nil, err
+	}
+	grants, groups, err := checkMemberLinks(ctx, q, o.ID, r.Collections, r.Groups)
+	if err != nil {
+		return nil, err
+	}
+	present, err := q.PresentEmails(ctx, o.ID, emails)
+	if err != nil {
+		return nil, err
+	}
+	fresh := make([]string, 0, len(emails))
+	for _, e := range emails {
+		if !present[e] {
+			fresh = append(fresh, e)
+		}
+	}
+	if len(fresh) == 0 {
+		if len(emails) == 1 {
+			return nil, httpx.BadRequest(msgAlreadyInvited)
+		}
+		return nil, nil
+	}
+	if err := checkSeats(ctx, q, o, len(fresh)); err != nil {
+		return nil, err
+	}
+	now := s.clock.Now()
+	ms := make([]Member, len(fresh))
+	events := make([]Event, len(fresh))
+	for i, e := range fresh {
+		ms[i] = Member{ID: s.newID(), OrganizationID: o.ID, Email: e, Status: StatusInvited, Type: *r.Type,
+			AccessSecretsManager: r.AccessSecretsManager, CreatedAt: now, RevisionDate: now}
+		if *r.Type == RoleCustom {
+			ms[i].Permissions = perms
+		}
+		events[i] = s.memberEvent(EventMemberInvited, ms[i], a.userID, meta, now)
+	}
+	if err := q.InsertMembers(ctx, ms); err != nil {
+		return nil, err
+	}
+	for _, m := range ms {
+		if err := setMemberLinks(ctx, q, m.ID, grants, groups); err != nil {
+			return nil, err
+		}
+	}
+	if err := q.AddEvents(ctx, events); err != nil {
+		return nil, err
+	}
+	exists, err := q.PresentUsers(ctx, fresh)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]pendingInvite, len(ms))
+	for i, m := range ms {
+		out[i] = pendingInvite{m: m, userExists: exists[m.Email]}
+	}
+	return out, nil
+}
+
+// checkMemberLinks validates the collections and groups a membership is given.
+func checkMemberLinks(ctx context.Context, q Queries, orgID string, colls []AccessRequest,
+	groups []string) ([]Access, []string, error) {
+	var grants []Access
+	if len(colls) > 0 {
+		known, err := collectionIDs(ctx, q, orgID)
+		if err != nil {
+			return nil, nil, err
+		}
+		if grants, err = checkAccess("Collections", colls, known); err != nil {
+			return nil, nil, err
+		}
+	}
+	var gs []string
+	if len(groups) > 0 {
+		known, err := groupIDs(ctx, q, orgID)
+		if err != nil {
+			return nil, nil, err
+		}
+		if gs, err = checkIDs("Groups", groups, known); err != nil {
+			return nil, nil, err
+		}
+	}
+	return grants, gs, nil
+}
+
+// setMemberLinks gives a new membership its collections and groups.
+func setMemberLinks(ctx context.Context, q Queries, memberID string, grants []Access, groups []string) error {
+	if len(grants) > 0 {
+		if err := q.SetMemberCollections(ctx, memberID, grants); err != nil {
+			return err
+		}
+	}
+	if len(groups) > 0 {
+		return q.SetMemberGroups(ctx, memberID, groups)
+	}
+	return nil
+}
+
+// Reinvite sends the invitation of Invited memberships again, with fresh tokens; earlier tokens
+// stay valid until their own expiry. One id that cannot be reinvited fails a single request; in a
+// bulk request (bulk true) each id gets its own result.
+func (s *Service) Reinvite(ctx context.Context, userID, orgID string, ids []string, bulk bool) ([]BulkResult, error) {
+	var org Organization
+	var results []BulkResult
+	var pending []pendingInvite
+	err := s.store.InTx(ctx, func(q Queries) error {
+		o, _, err := s.lockForMembers(ctx, q, orgID, userID)
+		if err != nil {
+			return err
+		}
+		org = o
+		ms, err := q.Members(ctx, orgID, ids)
+		if err != nil {
+			return err
+		}
+		found := map[string]Member{}
+		for _, m := range ms {
+			found[m.ID] = m
+		}
+		emails := []string{}
+		for _, id := range ids {
+			m, ok := found[id]
+			if !ok || m.Status != StatusInvited {
+				results = append(results, bulkResult(id, httpx.BadRequest(msgUserInvalid)))
+				continue
+			}
+			if m.Email == "" { // a membership made by SSO provisioning: the account's address
+				d, err := q.MemberDetails(ctx, orgID, m.ID)
+				if err != nil || d.User == nil {
+					results = append(results, bulkResult(id, httpx.BadRequest(msgUserInvalid)))
+					continue
+				}
+				m.Email = d.User.Email
+			}
+			results = append(results, bulkResult(id, nil))
+			pending = append(pending, pendingInvite{m: m})
+			emails = append(emails, m.Email)
+		}
+		exists, err := q.PresentUsers(ctx, emails)
+		for i := range pending {
+			pending[i].userExists = exists[pending[i].m.Email]
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !bulk && (len(results) != 1 || results[0].Error != "") {
+		return nil, httpx.BadRequest(msgUserInvalid)
+	}
+	s.sendInvites(ctx, org, pending)
+	return results, nil
+}
+
+// mailWorkers bounds the invitations sent at once.
+const mailWorkers = 4
+
+// mailTimeout bounds the mailing of one request's invitations, which continues when the client
+// goes away: the memberships exist already and their invitations should leave.
+const mailTimeout = 5 * time.Minute
+
+// sendInvites mails each pending invitation with a fresh token. Failures are logged without the
+// address; an administrator can send the invitation again.
+func (s *Service) sendInvites(ctx context.Context, o Organization, pending []pendingInvite) {
+	if s.mailer == nil || len(pending) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), mailTimeout)
+	defer cancel()
+	sso, err := s.ssoState(ctx, o.ID)
+	if err != nil {
+		s.log.WarnContext(ctx, "invitations not sent: sso state unknown", "org_id", o.ID, "err", err)
+		return
+	}
+	work := make(chan pendingInvite)
+	var wg sync.WaitGroup
+	for range min(mailWorkers, len(pending)) {
+		wg.Go(func() {
+			for p := range work {
+				if err := s.sendInvite(ctx, o, p, sso); err != nil {
+					s.log.WarnContext(ctx, "invitation not sent", "org_id", o.ID, "member_id", p.m.ID, "err", err)
+				}
+			}
+		})
+	}
+	for _, p := range pending {
+		work <- p
+	}
+	close(work)
+	wg.Wait()
+}
+
+func (s *Service) sendInvite(ctx context.Context, o Organization, p pendingInvite, sso SSOState) error {
+	expires := s.clock.Now().Add(s.cfg.InviteExpiry)
+	token, err := s.tokens.seal(p.m.ID, p.m.Email, expires)
+	if err != nil {
+		return err
+	}
+	return s.mailer.SendInvite(ctx, Invitation{OrganizationID: o.ID, OrganizationName: o.Name, MemberID: p.m.ID,
+		Email: p.m.Email, Token: token, ExpiresAt: expires, UserExists: p.userExists, SSO: sso})
+}
