@@ -113,17 +113,44 @@ func (h *Handlers) onMany(w http.ResponseWriter, r *http.Request,
 		// TODO(orgs): bulk changes by an organization's admins (issue 4).
 		return httpx.BadRequest("Organization not found.")
 	}
-	ids := make([]string, 0, len(req.IDs))
-	for _, raw := range req.IDs {
-		if id, ok := canonicalID(raw); ok {
-			ids = append(ids, id)
-		}
-	}
+	ids := canonicalIDs(req.IDs)
 	if err := op(userID, ids); err != nil {
 		return err
 	}
 	if w != nil {
 		writeEmpty(w)
 	}
+	return nil
+}
+
+// moveRequest files several items in one folder ("" or null: no folder).
+type moveRequest struct {
+	IDs      []string `json:"ids"`
+	FolderID *string  `json:"folderId"`
+}
+
+// moveCiphers answers PUT /api/ciphers/move; ids that are not the caller's items are skipped.
+func (h *Handlers) moveCiphers(w http.ResponseWriter, r *http.Request) error {
+	userID, err := caller(r)
+	if err != nil {
+		return err
+	}
+	var req moveRequest
+	if err := httpx.DecodeJSON(r, &req); err != nil {
+		return err
+	}
+	if len(req.IDs) > MaxBulkIDs {
+		return httpx.BadRequest(fmt.Sprintf("At most %d items can be changed at once.", MaxBulkIDs))
+	}
+	p := problems{}
+	folderID := optionalID(req.FolderID, "folderId", p)
+	if len(p) > 0 {
+		return invalid(p)
+	}
+	ids := canonicalIDs(req.IDs)
+	if _, err := h.Store.FileCiphers(r.Context(), userID, ids, folderID, nil, h.Clock.Now()); err != nil {
+		return storeError(err, "Item")
+	}
+	writeEmpty(w)
 	return nil
 }

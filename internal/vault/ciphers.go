@@ -173,3 +173,43 @@ func (h *Handlers) updateCipher(w http.ResponseWriter, r *http.Request) error {
 	}
 	return writeCipher(w, &out)
 }
+
+// partialRequest changes only the caller's own view of an item.
+type partialRequest struct {
+	FolderID *string `json:"folderId"`
+	Favorite bool    `json:"favorite"`
+}
+
+// partialCipher files an item in a folder and sets its favorite flag (PUT /api/ciphers/{id}/partial),
+// which a member may do even to an item they cannot edit.
+func (h *Handlers) partialCipher(w http.ResponseWriter, r *http.Request) error {
+	userID, err := caller(r)
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r, "Item")
+	if err != nil {
+		return err
+	}
+	var req partialRequest
+	if err := httpx.DecodeJSON(r, &req); err != nil {
+		return err
+	}
+	p := problems{}
+	folderID := optionalID(req.FolderID, "folderId", p)
+	if len(p) > 0 {
+		return invalid(p)
+	}
+	n, err := h.Store.FileCiphers(r.Context(), userID, []string{id}, folderID, &req.Favorite, h.Clock.Now())
+	if err != nil {
+		return storeError(err, "Item")
+	}
+	if n == 0 {
+		return notFound("Item")
+	}
+	c, err := h.Store.Cipher(r.Context(), userID, id)
+	if err != nil {
+		return storeError(err, "Item")
+	}
+	return writeCipher(w, &c)
+}

@@ -1,6 +1,6 @@
 // Package vault keeps a user's folders and items (ciphers) and serves the routes the official
-// clients use for them: folders, item create/read/update, trash, restore and delete, the personal
-// import, /api/sync, and the event intake /events/collect.
+// clients use for them: folders, item create/read/update, filing in folders and favorites, trash,
+// restore and delete, the personal import, /api/sync, and the event intake /events/collect.
 //
 // The server cannot read a vault. Everything a client encrypts arrives as EncStrings inside a JSON
 // item; the server checks that each of them is well formed (bwcrypto.CheckEncString), keeps only

@@ -550,3 +550,25 @@ func TestBulkLimits(t *testing.T) {
 		t.Fatalf("bulk restore: %v", restored)
 	}
 }
+
+func TestPartialAndMove(t *testing.T) {
+	a := newAPI(t)
+	alice, bob := newUser(t, a.db), newUser(t, a.db)
+	f := a.must(t, alice, "POST", "/api/folders", map[string]any{"name": enc(t, "f")}).json(t)
+	c := a.must(t, alice, "POST", "/api/ciphers", loginRequest(t, alice)).json(t)
+	path := "/api/ciphers/" + c["id"].(string)
+	got := a.must(t, alice, "PUT", path+"/partial",
+		map[string]any{"folderId": f["id"], "favorite": true}).json(t)
+	if got["folderId"] != f["id"] || got["favorite"] != true || got["revisionDate"] != c["revisionDate"] {
+		t.Fatalf("partial: %v", got)
+	}
+	if r := a.do(t, bob, "PUT", path+"/partial", map[string]any{"favorite": true}); r.Status != 404 {
+		t.Fatalf("bob's partial on alice's item: %d", r.Status)
+	}
+	a.must(t, alice, "PUT", "/api/ciphers/move", map[string]any{"ids": []any{c["id"]}, "folderId": nil})
+	if got := a.must(t, alice, "GET", path, nil).json(t); got["folderId"] != nil || got["favorite"] != true {
+		t.Fatalf("after move out of the folder: %v", got)
+	}
+	r := a.do(t, alice, "PUT", "/api/ciphers/move", map[string]any{"ids": []any{c["id"]}, "folderId": bob})
+	assertError(t, r, 400, "folderId")
+}

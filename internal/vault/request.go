@@ -171,6 +171,17 @@ func canonicalID(s string) (string, bool) {
 	return u.String(), true
 }
 
+// canonicalIDs returns the ids that are GUIDs, canonical; the others cannot name anything.
+func canonicalIDs(raw []string) []string {
+	ids := make([]string, 0, len(raw))
+	for _, s := range raw {
+		if id, ok := canonicalID(s); ok {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
 func invalid(p problems) error {
 	return &httpx.Error{Status: http.StatusBadRequest, Message: "The model state is invalid.",
 		ValidationErrors: p}

@@ -241,6 +241,37 @@ func setPrefs(ctx context.Context, q storage.Querier, userID, cipherID, folderID
 	return nil
 }
 
+// FileCiphers moves items to a folder, and sets their favorite flag when favorite is set.
+func (s SQLStore) FileCiphers(ctx context.Context, userID string, ids []string, folderID string,
+	favorite *bool, now time.Time) (int, error) {
+	var n int
+	err := s.DB.InTx(ctx, func(tx *storage.Tx) error {
+		if err := checkFolder(ctx, tx, userID, folderID); err != nil {
+			return err
+		}
+		owned, err := ownedIDs(ctx, tx, userID, ids)
+		if err != nil || len(owned) == 0 {
+			return err
+		}
+		n = len(owned)
+		for _, id := range owned {
+			c, err := s.cipher(ctx, tx, userID, id)
+			if err != nil {
+				return err
+			}
+			fav := c.Favorite
+			if favorite != nil {
+				fav = *favorite
+			}
+			if err := setPrefs(ctx, tx, userID, id, folderID, fav); err != nil {
+				return err
+			}
+		}
+		return s.touch(ctx, tx, userID, now)
+	})
+	return n, err
+}
+
 // SoftDeleteCiphers moves items to the trash.
 func (s SQLStore) SoftDeleteCiphers(ctx context.Context, userID string, ids []string,
 	now time.Time) (int, error) {

@@ -37,6 +37,12 @@ type Store interface {
 	// creation date stay), and returns it as userID sees it. With lastKnown set, it fails with
 	// ErrStale when the stored revision date is more than a second away from it.
 	UpdateCipher(ctx context.Context, userID string, c Cipher, lastKnown *time.Time) (Cipher, error)
+	// FileCiphers sets userID's folder (and, with favorite set, the favorite flag) of the listed
+	// items of userID, and returns how many of the ids are userID's items. The items' own revision
+	// dates stay: nothing encrypted changed. It fails with ErrFolderNotFound when folderID is not
+	// "" or one of userID's folders.
+	FileCiphers(ctx context.Context, userID string, ids []string, folderID string, favorite *bool,
+		now time.Time) (int, error)
 	// SoftDeleteCiphers moves the listed items of userID to the trash and returns how many of the
 	// ids are userID's items (already trashed ones count, and stay as they were).
 	SoftDeleteCiphers(ctx context.Context, userID string, ids []string, now time.Time) (int, error)

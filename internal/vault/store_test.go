@@ -79,6 +79,7 @@ func TestStoreConformance(t *testing.T) {
 		t.Run("UpdateStale", func(t *testing.T) { testUpdateStale(t, db, s) })
 		t.Run("ConcurrentUpdates", func(t *testing.T) { testConcurrentUpdates(t, db, s) })
 		t.Run("TrashRestoreDelete", func(t *testing.T) { testTrashRestoreDelete(t, db, s) })
+		t.Run("FileCiphers", func(t *testing.T) { testFileCiphers(t, db, s) })
 		t.Run("DeleteFolderUnfiles", func(t *testing.T) { testDeleteFolderUnfiles(t, db, s) })
 		t.Run("ImportAllOrNothing", func(t *testing.T) { testImportAllOrNothing(t, db, s) })
 		t.Run("ImportLarge", func(t *testing.T) { testImportLarge(t, db, s) })
@@ -408,5 +409,46 @@ func testUserDeletionCascades(t *testing.T, db *storage.DB, s vault.SQLStore) {
 	err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM folders WHERE id = ?`, f.ID).Scan(&n)
 	if err != nil || n != 0 {
 		t.Fatalf("folders of a deleted user: %d, %v", n, err)
+	}
+}
+
+func testFileCiphers(t *testing.T, db *storage.DB, s vault.SQLStore) {
+	ctx := context.Background()
+	alice, bob := newUser(t, db), newUser(t, db)
+	f, bobs := newFolder(alice, t0), newFolder(bob, t0)
+	a, b := newCipher(t, alice, t0), newCipher(t, alice, t0)
+	b.Favorite = true
+	if err := s.Import(ctx, alice, []vault.Folder{f}, []vault.Cipher{a, b}, t0); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateFolder(ctx, bobs); err != nil {
+		t.Fatal(err)
+	}
+	t1 := t0.Add(time.Hour)
+	_, err := s.FileCiphers(ctx, alice, []string{a.ID}, bobs.ID, nil, t1)
+	if !errors.Is(err, vault.ErrFolderNotFound) {
+		t.Fatalf("filing in bob's folder: %v, want ErrFolderNotFound", err)
+	}
+	n, err := s.FileCiphers(ctx, bob, []string{a.ID}, bobs.ID, nil, t1)
+	if n != 0 || err != nil {
+		t.Fatalf("bob filing alice's item: %d, %v", n, err)
+	}
+	n, err = s.FileCiphers(ctx, alice, []string{a.ID, b.ID, uuid.NewString()}, f.ID, nil, t1)
+	if n != 2 || err != nil {
+		t.Fatalf("FileCiphers = %d, %v; want 2", n, err)
+	}
+	got, _ := s.Cipher(ctx, alice, b.ID)
+	if got.FolderID != f.ID || !got.Favorite || !got.UpdatedAt.Equal(t0) {
+		t.Fatalf("filed item: folder %q favorite %v revised %v", got.FolderID, got.Favorite, got.UpdatedAt)
+	}
+	if !accountRevision(t, db, alice).Equal(t1) {
+		t.Fatal("filing did not move the account revision date")
+	}
+	no := false
+	if _, err := s.FileCiphers(ctx, alice, []string{b.ID}, "", &no, t1); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Cipher(ctx, alice, b.ID); got.FolderID != "" || got.Favorite {
+		t.Fatalf("unfiled item: folder %q favorite %v", got.FolderID, got.Favorite)
 	}
 }
