@@ -6,8 +6,9 @@
 //  1. Add: an administrator types a name. [Normalize] lower-cases it, converts internationalised
 //     labels to punycode and refuses anything that is not a plain host name of at least two labels
 //     (no URL, email, wildcard, trailing dot, IP address, port; RFC 1035/1123 label rules; at most
-//     253 characters). The domain is stored Pending with a fresh value "bw=" + 44 random letters and
-//     digits ([NewToken]), which the administrator publishes as a TXT record at the name itself.
+//     253 characters). The domain is stored Pending with a fresh value "bw=" + 44 random letters
+//     and digits ([NewToken]), which the administrator publishes as a TXT record at the name
+//     itself.
 //     Adding a name the organization already has fails with [ErrDuplicate]; adding a name another
 //     organization has verified fails with [ErrClaimedElsewhere] (both are 409 conflicts).
 //  2. Verify: [Check] looks up the TXT records at the name through a [Resolver] — the system's, or
@@ -21,16 +22,16 @@
 //     and 72 h after creation, as the official server does, then a last one at 7 days, and removes
 //     the domain if that fails.
 //  4. Re-verification of verified domains, where castellan deviates from the official server,
-//     which never checks a verified domain again (and whose self-hosted clean-up job can remove one,
-//     F8): a claim changes who controls accounts, so it should end when the organization no longer
-//     controls the domain — but never because of a resolver hiccup. A verified domain is checked
-//     daily. A failed check (Absent or Unknown) marks it Failing, which still counts as verified,
-//     and warns the organization's administrators through the [Notifier]; it is checked every 4 h
-//     from then on. A successful check clears Failing. The claim is dropped (state Lapsed, no longer
-//     verified, kept for the administrator to verify again or delete) only when the domain has
-//     failed continuously for the grace period (14 days by default) and the latest check was a
-//     definite Absent: timeouts and SERVFAIL alone never drop a claim. All of these durations are
-//     in [Schedule].
+//     which never checks a verified domain again (and whose self-hosted clean-up job can remove
+//     one, F8): a claim changes who controls accounts, so it should end when the organization no
+//     longer controls the domain, but never because of a resolver hiccup. A verified domain is
+//     checked daily. A failed check (Absent or Unknown) marks it Failing, which still counts as
+//     verified, and warns the organization's administrators through the [Notifier]; it is checked
+//     every 4 h from then on. A successful check clears Failing. The claim is dropped (state
+//     Lapsed, no longer verified, kept for the administrator to verify again or delete) only when
+//     the domain has failed continuously for the grace period (14 days by default) and the latest
+//     check was a definite Absent: timeouts and SERVFAIL alone never drop a claim. All of these
+//     durations are in [Schedule].
 //
 // Every write after a check is conditional on the row's revision, so a manual verification, a
 // deletion and the background job can never overwrite each other's results. Time comes from an

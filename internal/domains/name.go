@@ -9,8 +9,8 @@ import (
 	"golang.org/x/net/idna"
 )
 
-// MaxNameLength is the longest domain name accepted, in ASCII (punycode) form: RFC 1035 §2.3.4 allows
-// 255 octets on the wire, which is 253 characters in dotted text without the trailing dot.
+// MaxNameLength is the longest domain name accepted, in ASCII (punycode) form: RFC 1035 §2.3.4
+// allows 255 octets on the wire, which is 253 characters in dotted text without the trailing dot.
 const MaxNameLength = 253
 
 // maxInputLength bounds what Normalize looks at, well above any name that could turn into 253
@@ -52,8 +52,8 @@ var dots = strings.NewReplacer("\u3002", ".", "\uff0e", ".", "\uff61", ".")
 // Normalize turns what an administrator typed into the form castellan stores and queries: lower
 // case, internationalised labels converted to punycode (example: "Bücher.Example" becomes
 // "xn--bcher-kva.example"). It refuses, with a [NameError], anything that is not a plain domain
-// name of at least two labels: URLs, email addresses, wildcards, a trailing dot, IP addresses, empty
-// or over-long labels, characters outside letters, digits and hyphens, and names over 253
+// name of at least two labels: URLs, email addresses, wildcards, a trailing dot, IP addresses,
+// empty or over-long labels, characters outside letters, digits and hyphens, and names over 253
 // characters.
 func Normalize(input string) (string, error) {
 	s := dots.Replace(strings.TrimSpace(input))
@@ -62,7 +62,8 @@ func Normalize(input string) (string, error) {
 	}
 	ascii, err := lookupProfile.ToASCII(strings.ToLower(s))
 	if err != nil {
-		return "", &NameError{Input: input, Reason: "it is not a valid internationalised domain name", cause: err}
+		return "", &NameError{Input: input, cause: err,
+			Reason: "it is not a valid internationalised domain name"}
 	}
 	if err := checkASCII(input, ascii); err != nil {
 		return "", err
@@ -80,7 +81,8 @@ func precheck(input, s string) error {
 	case len(s) > maxInputLength:
 		return bad("it is longer than 253 characters")
 	case strings.Contains(s, "://") || strings.ContainsAny(s, "/?#"):
-		return bad("give the domain name alone, without a scheme or path (example.com, not https://example.com/)")
+		return bad("give the domain name alone, without a scheme or path " +
+			"(example.com, not https://example.com/)")
 	case strings.Contains(s, "@"):
 		return bad("give the domain name alone, not an email address")
 	case strings.Contains(s, "*"):
@@ -104,7 +106,8 @@ func precheck(input, s string) error {
 	return nil
 }
 
-// checkLabel checks the ASCII rules of RFC 1123 §2.1 on one label; other characters are left to IDNA.
+// checkLabel checks the ASCII rules of RFC 1123 §2.1 on one label; other characters are left to
+// IDNA.
 func checkLabel(input, label string) error {
 	bad := func(reason string) error { return &NameError{Input: input, Reason: reason} }
 	if strings.HasPrefix(label, "-") || strings.HasSuffix(label, "-") {
@@ -126,9 +129,9 @@ func checkLabel(input, label string) error {
 	return nil
 }
 
-// checkASCII checks the final punycode form: what IDNA mapping produced must still be a host name of
-// at least two labels, within the length limits, whose last label is not all digits (which would make
-// it an IPv4 address in disguise).
+// checkASCII checks the final punycode form: what IDNA mapping produced must still be a host name
+// of at least two labels, within the length limits, whose last label is not all digits (which would
+// make it an IPv4 address in disguise).
 func checkASCII(input, ascii string) error {
 	bad := func(reason string) error { return &NameError{Input: input, Reason: reason} }
 	if len(ascii) > MaxNameLength {
@@ -144,7 +147,8 @@ func checkASCII(input, ascii string) error {
 		}
 		for _, r := range label {
 			if r != '-' && (r < '0' || r > '9') && (r < 'a' || r > 'z') {
-				return bad("only letters, digits and hyphens are allowed in a label: " + quote(label))
+				return bad("only letters, digits and hyphens are allowed in a label: " +
+					quote(label))
 			}
 		}
 	}

@@ -59,8 +59,8 @@ type Event struct {
 	Kind EventKind
 	// Domain is the domain after the change (as it was, for EventRemoved and EventExpired).
 	Domain Domain
-	// ActorID is the user who acted; empty when the background job did (the official server's system
-	// user DomainVerification).
+	// ActorID is the user who acted; empty when the background job did (the official server's
+	// system user DomainVerification).
 	ActorID string
 	// Reason is the reason the check gave, for the events a check causes; it is safe to show.
 	Reason string

@@ -32,8 +32,8 @@ type ResolverOptions struct {
 	Timeout time.Duration
 }
 
-// NetResolver is the [Resolver] castellan uses: the system's, or the DNS server named in the options,
-// for split-horizon networks (and for tests against a local server).
+// NetResolver is the [Resolver] castellan uses: the system's, or the DNS server named in the
+// options, for split-horizon networks (and for tests against a local server).
 type NetResolver struct {
 	resolver *net.Resolver
 	timeout  time.Duration
@@ -144,7 +144,8 @@ func Check(ctx context.Context, r Resolver, name, token string) Result {
 			return Result{Outcome: Found, Reason: "the TXT record was found at " + name}
 		}
 	}
-	return Result{Outcome: Absent, Reason: "no TXT record at " + name + " equals the verification value"}
+	return Result{Outcome: Absent,
+		Reason: "no TXT record at " + name + " equals the verification value"}
 }
 
 func unknownReason(err error) string {

@@ -43,12 +43,16 @@ func TestCheckAgainstDNSServer(t *testing.T) {
 		{"PrefixOnly", func(n string) { srv.SetTXT(n, token[:len(token)-1]) }, domains.Absent},
 		{"ExtraText", func(n string) { srv.SetTXT(n, token+" ") }, domains.Absent},
 		{"OtherCase", func(n string) { srv.SetTXT(n, strings.ToUpper(token)) }, domains.Absent},
-		{"SplitIntoStrings", func(n string) { srv.SetRecords(n, []string{token[:10], token[10:]}) }, domains.Found},
+		{"SplitIntoStrings", func(n string) { srv.SetRecords(n, []string{token[:10], token[10:]}) },
+			domains.Found},
 		{"NoTXT", func(n string) { srv.SetTXT(n) }, domains.Absent},
 		{"NXDOMAIN", func(n string) { srv.Remove(n) }, domains.Absent},
-		{"ServFail", func(n string) { srv.SetTXT(n, token); srv.SetMode(n, domainstest.ServFail) }, domains.Unknown},
-		{"Timeout", func(n string) { srv.SetTXT(n, token); srv.SetMode(n, domainstest.Drop) }, domains.Unknown},
-		{"TruncatedThenTCP", func(n string) { srv.SetTXT(n, append(long, token)...) }, domains.Found},
+		{"ServFail", func(n string) { srv.SetTXT(n, token); srv.SetMode(n, domainstest.ServFail) },
+			domains.Unknown},
+		{"Timeout", func(n string) { srv.SetTXT(n, token); srv.SetMode(n, domainstest.Drop) },
+			domains.Unknown},
+		{"TruncatedThenTCP", func(n string) { srv.SetTXT(n, append(long, token)...) },
+			domains.Found},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -84,7 +88,8 @@ func TestResolverClassifiesErrors(t *testing.T) {
 		t.Errorf("NXDOMAIN: err = %v, want ErrNoRecords", err)
 	}
 	srv.SetMode("broken.example.test", domainstest.ServFail)
-	if _, err := r.LookupTXT(ctx, "broken.example.test"); err == nil || errors.Is(err, domains.ErrNoRecords) {
+	_, err := r.LookupTXT(ctx, "broken.example.test")
+	if err == nil || errors.Is(err, domains.ErrNoRecords) {
 		t.Errorf("SERVFAIL: err = %v, want a transient error", err)
 	}
 	res := domains.Check(ctx, r, "broken.example.test", token)
@@ -102,7 +107,8 @@ func TestResolverQueriesTheNameAsFullyQualified(t *testing.T) {
 	srv := domainstest.NewDNSServer(t)
 	r := newResolver(t, srv)
 	srv.SetTXT("example.test", token)
-	if res := domains.Check(context.Background(), r, "example.test", token); res.Outcome != domains.Found {
+	res := domains.Check(context.Background(), r, "example.test", token)
+	if res.Outcome != domains.Found {
 		t.Fatalf("outcome = %v (%v)", res.Outcome, res.Err)
 	}
 	// With a search domain appended, the server would have seen other names too.
@@ -112,7 +118,8 @@ func TestResolverQueriesTheNameAsFullyQualified(t *testing.T) {
 }
 
 func TestNewResolverRefusesBadServer(t *testing.T) {
-	for _, s := range []string{"10.0.0.53", ":53", "dns.internal:0", "dns.internal:dns", "[::1]:99999"} {
+	bad := []string{"10.0.0.53", ":53", "dns.internal:0", "dns.internal:dns", "[::1]:99999"}
+	for _, s := range bad {
 		if _, err := domains.NewResolver(domains.ResolverOptions{Server: s}); err == nil {
 			t.Errorf("server %q accepted", s)
 		}

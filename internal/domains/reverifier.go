@@ -130,7 +130,8 @@ func (r *Reverifier) RunOnce(ctx context.Context) (RunReport, error) {
 }
 
 func (r *Reverifier) lease(ctx context.Context) (bool, error) {
-	held, err := storage.TryLock(ctx, r.db, LockName, r.opts.Holder, r.svc.clock.Now(), r.opts.LeaseTTL)
+	now := r.svc.clock.Now()
+	held, err := storage.TryLock(ctx, r.db, LockName, r.opts.Holder, now, r.opts.LeaseTTL)
 	if err != nil {
 		return false, fmt.Errorf("take the re-verification lease: %w", err)
 	}
@@ -158,7 +159,8 @@ func (r *Reverifier) process(ctx context.Context, d Domain, rep *RunReport) {
 	_, event, err := r.svc.apply(ctx, d, res, now, true, "")
 	switch {
 	case errors.Is(err, ErrStale), errors.Is(err, storage.ErrNotFound):
-		r.log.DebugContext(ctx, "domain changed during its check; left for the next run", "domain_id", d.ID)
+		r.log.DebugContext(ctx, "domain changed during its check; left for the next run",
+			"domain_id", d.ID)
 		return
 	case err != nil:
 		r.fail(ctx, d, err, rep)

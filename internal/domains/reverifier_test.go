@@ -40,22 +40,25 @@ func testPendingSchedule(t *testing.T, e *env) {
 		next := []time.Duration{36 * time.Hour, 72 * time.Hour, 7 * day}[i]
 		rep := e.runAt(t0.Add(at))
 		got := e.get(d)
-		if rep.Checked != 1 || rep.Missed != 1 || got.JobRunCount != i+1 || got.State != domains.Pending ||
-			!got.NextRunAt.Equal(t0.Add(next)) || !got.LastCheckedAt.Equal(t0.Add(at)) {
+		if rep.Checked != 1 || rep.Missed != 1 || got.JobRunCount != i+1 ||
+			got.State != domains.Pending || !got.NextRunAt.Equal(t0.Add(next)) ||
+			!got.LastCheckedAt.Equal(t0.Add(at)) {
 			t.Fatalf("attempt %d: %+v, domain %+v", i+1, rep, got)
 		}
 		if rep := e.runAt(t0.Add(at + time.Hour)); rep.Checked != 0 {
 			t.Fatalf("attempt %d repeated an hour later: %+v", i+1, rep)
 		}
 	}
-	wantKinds(t, e.notes, domains.EventNotVerified, domains.EventNotVerified, domains.EventNotVerified)
+	missed := domains.EventNotVerified
+	wantKinds(t, e.notes, missed, missed, missed)
 	if rep := e.runAt(t0.Add(7*day - time.Minute)); rep.Checked != 0 || rep.Expired != 0 {
 		t.Fatalf("before expiry: %+v", rep)
 	}
 	if rep := e.runAt(t0.Add(7 * day)); rep.Expired != 1 || rep.Checked != 1 {
 		t.Fatalf("at expiry: %+v", rep)
 	}
-	if _, err := e.svc.Get(context.Background(), "org-1", d.ID); !errors.Is(err, storage.ErrNotFound) {
+	_, err := e.svc.Get(context.Background(), "org-1", d.ID)
+	if !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("expired domain still there: %v", err)
 	}
 	wantKinds(t, e.notes, domains.EventExpired)
@@ -156,8 +159,8 @@ func testGraceDrop(t *testing.T, e *env) {
 	}
 	rep := e.runAt(at)
 	got := e.get(d)
-	if rep.Lapsed != 1 || got.State != domains.Lapsed || !got.VerifiedAt.IsZero() || !got.FailingSince.IsZero() ||
-		!got.NextRunAt.IsZero() {
+	if rep.Lapsed != 1 || got.State != domains.Lapsed || !got.VerifiedAt.IsZero() ||
+		!got.FailingSince.IsZero() || !got.NextRunAt.IsZero() {
 		t.Fatalf("at grace end: %+v, domain %+v", rep, got)
 	}
 	wantKinds(t, e.notes, domains.EventLapsed)
@@ -169,18 +172,18 @@ func testGraceDrop(t *testing.T, e *env) {
 	}
 	// The name is free: another organization can claim it, and the first can only verify again
 	// while nobody holds it.
-	other := e.verified("org-2", "example.com")
-	if _, err := e.svc.VerifyNow(ctx, "org-1", "admin", d.ID); !errors.Is(err, domains.ErrClaimedElsewhere) {
+	e.verified("org-2", "example.com")
+	_, err := e.svc.VerifyNow(ctx, "org-1", "admin", d.ID)
+	if !errors.Is(err, domains.ErrClaimedElsewhere) {
 		t.Fatalf("re-verify of a lapsed domain claimed elsewhere: %v", err)
 	}
-	_ = other
 }
 
 func testRecovery(t *testing.T, e *env) {
 	d := e.verifiedForRecheck()
 	e.dns.Remove("example.com")
 	e.runAt(t0.Add(day))
-	for at := t0.Add(day + 4*time.Hour); at.Before(t0.Add(day + 13*day)); at = at.Add(4 * time.Hour) {
+	for at := t0.Add(day + 4*time.Hour); at.Before(t0.Add(14 * day)); at = at.Add(4 * time.Hour) {
 		e.runAt(at)
 	}
 	e.dns.SetTXT("example.com", d.TXT) // fixed on day 14, one day before the grace period ends
@@ -211,7 +214,8 @@ func testManualRecovery(t *testing.T, e *env) {
 	e.dns.SetMode("example.com", domainstest.ServFail)
 	e.runAt(t0.Add(day))
 	e.notes.Reset()
-	if _, err := e.svc.VerifyNow(context.Background(), "org-1", "admin", d.ID); !errors.Is(err, domains.ErrDNSUnavailable) {
+	_, err := e.svc.VerifyNow(context.Background(), "org-1", "admin", d.ID)
+	if !errors.Is(err, domains.ErrDNSUnavailable) {
 		t.Fatalf("manual check during the outage: %v", err)
 	}
 	if got := e.get(d); got.State != domains.Failing {
@@ -282,7 +286,8 @@ func testConcurrentLeader(t *testing.T, e *env) {
 		}
 	}
 	if leaders != 1 || e.dns.Queries("example.com") != 1 {
-		t.Fatalf("%d leaders, %d DNS queries; want 1 and 1 (%+v)", leaders, e.dns.Queries("example.com"), reps)
+		t.Fatalf("%d leaders, %d DNS queries; want 1 and 1 (%+v)", leaders,
+			e.dns.Queries("example.com"), reps)
 	}
 }
 
@@ -290,7 +295,8 @@ func testRunLoop(t *testing.T, e *env) {
 	d := e.add("org-1", "example.com")
 	e.clock.Set(t0.Add(12 * time.Hour))
 	ticks := make(chan time.Time)
-	r := domains.NewReverifier(e.svc, e.db, domains.ReverifierOptions{Holder: "loop", LeaseTTL: time.Hour, Ticks: ticks})
+	r := domains.NewReverifier(e.svc, e.db,
+		domains.ReverifierOptions{Holder: "loop", LeaseTTL: time.Hour, Ticks: ticks})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { r.Run(ctx); close(done) }()
@@ -328,7 +334,7 @@ func testDeletedDuringCheck(t *testing.T, e *env) {
 	ctx := context.Background()
 	d := e.add("org-1", "example.com")
 	e.dns.SetTXT("example.com", d.TXT)
-	base, _ := domains.NewResolver(domains.ResolverOptions{Server: e.dns.Addr, Timeout: time.Second})
+	base, _ := domains.NewResolver(domains.ResolverOptions{Server: e.dns.Addr})
 	store := domains.SQLStore{DB: e.db}
 	svc, err := domains.NewService(domains.Options{Store: store, Clock: e.clock, Notifier: e.notes,
 		Logger:   slog.New(slog.DiscardHandler),
@@ -338,7 +344,8 @@ func testDeletedDuringCheck(t *testing.T, e *env) {
 	}
 	e.notes.Reset()
 	e.clock.Set(t0.Add(12 * time.Hour))
-	rep, err := domains.NewReverifier(svc, e.db, domains.ReverifierOptions{Holder: "x"}).RunOnce(ctx)
+	rev := domains.NewReverifier(svc, e.db, domains.ReverifierOptions{Holder: "x"})
+	rep, err := rev.RunOnce(ctx)
 	if err != nil || rep.Errors != 0 || rep.Verified != 0 {
 		t.Fatalf("run: %+v, %v", rep, err)
 	}

@@ -37,7 +37,7 @@ func DefaultSchedule() Schedule {
 
 // Validate checks that the schedule makes sense.
 func (s Schedule) Validate() error {
-	if !slices.IsSorted(s.Attempts) || slices.Contains(s.Attempts, 0) || len(s.Attempts) > 0 && s.Attempts[0] < 0 {
+	if !slices.IsSorted(s.Attempts) || len(s.Attempts) > 0 && s.Attempts[0] <= 0 {
 		return errors.New("domain schedule: attempts must be positive and increasing")
 	}
 	if s.Expiry <= 0 || len(s.Attempts) > 0 && s.Attempts[len(s.Attempts)-1] >= s.Expiry {
@@ -65,8 +65,8 @@ type transition struct {
 }
 
 // afterCheck applies result to d. auto says whether the background job ran the check (it counts
-// toward the pending schedule, and failed manual checks change nothing). ok is false when nothing is
-// to be written.
+// toward the pending schedule, and failed manual checks change nothing). ok is false when nothing
+// is to be written.
 func (s Schedule) afterCheck(d Domain, r Result, now time.Time, auto bool) (t transition, ok bool) {
 	if r.Outcome == Found {
 		return s.found(d, now, auto), true
@@ -104,8 +104,8 @@ func (s Schedule) found(d Domain, now time.Time, auto bool) transition {
 	return t
 }
 
-// pendingMissed handles a failed automatic attempt on a never-verified domain: plan the next attempt,
-// or remove the domain once the expiry has come.
+// pendingMissed handles a failed automatic attempt on a never-verified domain: plan the next
+// attempt, or remove the domain once the expiry has come.
 func (s Schedule) pendingMissed(d Domain, now time.Time) transition {
 	expiry := d.CreatedAt.Add(s.Expiry)
 	if !now.Before(expiry) {

@@ -24,8 +24,8 @@ type Options struct {
 	Schedule Schedule     // zero means DefaultSchedule
 }
 
-// Service is what the HTTP routes and the admin commands call to add, verify and remove domains; the
-// [Reverifier] runs its automatic checks.
+// Service is what the HTTP routes and the admin commands call to add, verify and remove domains;
+// the [Reverifier] runs its automatic checks.
 type Service struct {
 	store    Store
 	resolver Resolver
@@ -66,8 +66,8 @@ func NewService(o Options) (*Service, error) {
 }
 
 // Add normalises name and adds it to the organization as a pending domain with a fresh verification
-// value. It fails with a [NameError] for a malformed name, ErrDuplicate when the organization already
-// has it and ErrClaimedElsewhere when another organization has verified it.
+// value. It fails with a [NameError] for a malformed name, ErrDuplicate when the organization
+// already has it and ErrClaimedElsewhere when another organization has verified it.
 func (s *Service) Add(ctx context.Context, orgID, actorID, name string) (Domain, error) {
 	norm, err := Normalize(name)
 	if err != nil {
@@ -87,7 +87,8 @@ func (s *Service) Add(ctx context.Context, orgID, actorID, name string) (Domain,
 	if err := s.store.Create(ctx, d); err != nil {
 		return Domain{}, err
 	}
-	s.log.InfoContext(ctx, "domain added", "organization_id", orgID, "domain_id", d.ID, "domain", norm)
+	s.log.InfoContext(ctx, "domain added", "organization_id", orgID, "domain_id", d.ID,
+		"domain", norm)
 	s.notify(ctx, Event{Kind: EventAdded, Domain: d, ActorID: actorID, At: now})
 	return d, nil
 }
@@ -121,7 +122,8 @@ func (s *Service) Delete(ctx context.Context, orgID, actorID, id string) error {
 	if err := s.store.Delete(ctx, orgID, id); err != nil {
 		return err
 	}
-	s.log.InfoContext(ctx, "domain removed", "organization_id", orgID, "domain_id", id, "state", string(d.State))
+	s.log.InfoContext(ctx, "domain removed", "organization_id", orgID, "domain_id", id,
+		"state", string(d.State))
 	s.notify(ctx, Event{Kind: EventRemoved, Domain: d, ActorID: actorID, At: s.clock.Now()})
 	return nil
 }

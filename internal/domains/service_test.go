@@ -34,7 +34,8 @@ func newEnv(t *testing.T, db *storage.DB) *env {
 	t.Helper()
 	e := &env{t: t, db: db, dns: domainstest.NewDNSServer(t), clock: clock.NewFake(t0),
 		notes: &domainstest.Notifier{}}
-	r, err := domains.NewResolver(domains.ResolverOptions{Server: e.dns.Addr, Timeout: 100 * time.Millisecond})
+	r, err := domains.NewResolver(domains.ResolverOptions{Server: e.dns.Addr,
+		Timeout: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +50,8 @@ func newEnv(t *testing.T, db *storage.DB) *env {
 }
 
 func (e *env) reverifier(holder string) *domains.Reverifier {
-	return domains.NewReverifier(e.svc, e.db, domains.ReverifierOptions{Holder: holder, LeaseTTL: time.Hour})
+	return domains.NewReverifier(e.svc, e.db,
+		domains.ReverifierOptions{Holder: holder, LeaseTTL: time.Hour})
 }
 
 // forEachEngine runs each scenario on a fresh database of every engine, so that one scenario's
@@ -139,22 +141,26 @@ func testAdd(t *testing.T, e *env) {
 	ctx := context.Background()
 	d := e.add("org-1", "  Bücher.Example ")
 	if d.Name != "xn--bcher-kva.example" || d.State != domains.Pending || len(d.TXT) != 47 ||
-		!d.CreatedAt.Equal(t0) || !d.NextRunAt.Equal(t0.Add(12*time.Hour)) || !d.VerifiedAt.IsZero() {
+		!d.CreatedAt.Equal(t0) || !d.NextRunAt.Equal(t0.Add(12*time.Hour)) ||
+		!d.VerifiedAt.IsZero() {
 		t.Fatalf("added %+v", d)
 	}
 	if got := e.get(d); got != d {
 		t.Fatalf("stored %+v, returned %+v", got, d)
 	}
 	ev := e.notes.Events()
-	if len(ev) != 1 || ev[0].Kind != domains.EventAdded || ev[0].ActorID != "admin-org-1" || ev[0].Domain != d {
+	if len(ev) != 1 || ev[0].Kind != domains.EventAdded || ev[0].ActorID != "admin-org-1" ||
+		ev[0].Domain != d {
 		t.Fatalf("events = %+v", ev)
 	}
-	for _, bad := range []string{"*.example.com", "example.com.", "https://example.com", "com", "a_b.example"} {
+	bad := []string{"*.example.com", "example.com.", "https://example.com", "com", "a_b.example"}
+	for _, bad := range bad {
 		if _, err := e.svc.Add(ctx, "org-1", "u", bad); !errors.Is(err, domains.ErrInvalidName) {
 			t.Errorf("Add(%q): %v, want ErrInvalidName", bad, err)
 		}
 	}
-	if _, err := e.svc.Add(ctx, "org-1", "u", "XN--BCHER-KVA.example"); !errors.Is(err, domains.ErrDuplicate) {
+	_, err := e.svc.Add(ctx, "org-1", "u", "XN--BCHER-KVA.example")
+	if !errors.Is(err, domains.ErrDuplicate) {
 		t.Fatalf("duplicate: %v", err)
 	}
 	other := e.add("org-2", "bücher.example") // nobody holds the claim yet
@@ -170,49 +176,29 @@ func testVerifyNow(t *testing.T, e *env) {
 	ctx := context.Background()
 	d := e.add("org-1", "example.com")
 	e.notes.Reset()
-	fails := []struct {
-		name  string
-		setup func()
-		want  error
-	}{
-		{"NXDOMAIN", func() { e.dns.Remove("example.com") }, domains.ErrNotVerified},
-		{"OffByOne", func() { e.dns.SetTXT("example.com", d.TXT[:46]+"!") }, domains.ErrNotVerified},
-		{"ServFail", func() { e.dns.SetMode("example.com", domainstest.ServFail) }, domains.ErrDNSUnavailable},
-		{"Timeout", func() { e.dns.SetMode("example.com", domainstest.Drop) }, domains.ErrDNSUnavailable},
-	}
-	for _, f := range fails {
-		f.setup()
-		_, err := e.svc.VerifyNow(ctx, "org-1", "admin", d.ID)
-		var ve *domains.VerifyError
-		if !errors.As(err, &ve) || !errors.Is(err, f.want) {
-			t.Fatalf("%s: %v, want a VerifyError matching %v", f.name, err, f.want)
-		}
-		if got := e.get(d); got != d {
-			t.Fatalf("%s: a failed manual check wrote %+v", f.name, got)
-		}
-		e.dns.SetMode("example.com", domainstest.Answer)
-	}
-	wantKinds(t, e.notes)
-
+	failedVerifications(t, e, d)
 	e.clock.Advance(time.Hour)
 	e.dns.SetTXT("example.com", "v=spf1 -all", d.TXT)
 	v, err := e.svc.VerifyNow(ctx, "org-1", "admin", d.ID)
 	now := t0.Add(time.Hour)
-	if err != nil || v.State != domains.Verified || !v.VerifiedAt.Equal(now) || !v.LastCheckedAt.Equal(now) ||
-		!v.NextRunAt.Equal(now.Add(day)) || v.JobRunCount != 0 || e.get(d) != v {
+	if err != nil || v.State != domains.Verified || !v.VerifiedAt.Equal(now) ||
+		!v.LastCheckedAt.Equal(now) || !v.NextRunAt.Equal(now.Add(day)) || v.JobRunCount != 0 ||
+		e.get(d) != v {
 		t.Fatalf("verify: %+v, %v", v, err)
 	}
-	if ev := e.notes.Events(); len(ev) != 1 || ev[0].Kind != domains.EventVerified || ev[0].ActorID != "admin" {
+	ev := e.notes.Events()
+	if len(ev) != 1 || ev[0].Kind != domains.EventVerified || ev[0].ActorID != "admin" {
 		t.Fatalf("events = %+v", ev)
 	}
-	if _, err := e.svc.VerifyNow(ctx, "org-1", "admin", d.ID); !errors.Is(err, domains.ErrAlreadyVerified) ||
-		!errors.Is(err, storage.ErrConflict) {
+	_, err = e.svc.VerifyNow(ctx, "org-1", "admin", d.ID)
+	if !errors.Is(err, domains.ErrAlreadyVerified) || !errors.Is(err, storage.ErrConflict) {
 		t.Fatalf("second verify: %v, want ErrAlreadyVerified (a conflict)", err)
 	}
 	if c, err := e.svc.ClaimedBy(ctx, "EXAMPLE.com"); err != nil || c.ID != d.ID {
 		t.Fatalf("ClaimedBy = %+v, %v", c, err)
 	}
-	if _, err := e.svc.VerifyNow(ctx, "org-2", "admin", d.ID); !errors.Is(err, storage.ErrNotFound) {
+	_, err = e.svc.VerifyNow(ctx, "org-2", "admin", d.ID)
+	if !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("verify another org's domain: %v, want ErrNotFound", err)
 	}
 }
@@ -224,19 +210,21 @@ func testClaimedElsewhere(t *testing.T, e *env) {
 	a := e.verified("org-1", "example.com")
 	e.dns.SetTXT("example.com", a.TXT, late.TXT)
 	before := e.dns.Queries("example.com")
-	if _, err := e.svc.VerifyNow(ctx, "org-2", "admin", late.ID); !errors.Is(err, domains.ErrClaimedElsewhere) ||
-		!errors.Is(err, storage.ErrConflict) {
+	_, err := e.svc.VerifyNow(ctx, "org-2", "admin", late.ID)
+	if !errors.Is(err, domains.ErrClaimedElsewhere) || !errors.Is(err, storage.ErrConflict) {
 		t.Fatalf("verify at org-2: %v, want ErrClaimedElsewhere", err)
 	}
 	if e.dns.Queries("example.com") != before {
 		t.Fatal("DNS was asked for a domain claimed elsewhere")
 	}
-	if _, err := e.svc.Add(ctx, "org-3", "u", "Example.COM"); !errors.Is(err, domains.ErrClaimedElsewhere) {
+	_, err = e.svc.Add(ctx, "org-3", "u", "Example.COM")
+	if !errors.Is(err, domains.ErrClaimedElsewhere) {
 		t.Fatalf("add at org-3: %v, want ErrClaimedElsewhere", err)
 	}
 	// The background job does not verify org-2's copy either: its attempt just fails.
 	rep := e.runAt(t0.Add(12 * time.Hour))
-	if got := e.get(late); got.State != domains.Pending || got.JobRunCount != 1 || rep.Verified != 0 {
+	got := e.get(late)
+	if got.State != domains.Pending || got.JobRunCount != 1 || rep.Verified != 0 {
 		t.Fatalf("org-2 copy after the job: %+v (%+v)", got, rep)
 	}
 	if c, _ := e.svc.ClaimedBy(ctx, "example.com"); c.ID != a.ID {
@@ -253,7 +241,8 @@ func testDelete(t *testing.T, e *env) {
 	if err := e.svc.Delete(ctx, "org-1", "admin", a.ID); err != nil {
 		t.Fatal(err)
 	}
-	if ev := e.notes.Events(); len(ev) != 1 || ev[0].Kind != domains.EventRemoved || ev[0].Domain.ID != a.ID {
+	ev := e.notes.Events()
+	if len(ev) != 1 || ev[0].Kind != domains.EventRemoved || ev[0].Domain.ID != a.ID {
 		t.Fatalf("events = %+v", ev)
 	}
 	if _, err := e.svc.ClaimedBy(ctx, "example.com"); !errors.Is(err, storage.ErrNotFound) {
@@ -266,4 +255,35 @@ func testDelete(t *testing.T, e *env) {
 	if err := e.svc.Delete(ctx, "org-2", "admin", b.ID); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("second delete: %v", err)
 	}
+}
+
+// failedVerifications checks that every way a manual check can fail gives its error and writes
+// nothing.
+func failedVerifications(t *testing.T, e *env, d domains.Domain) {
+	ctx := context.Background()
+	fails := []struct {
+		name  string
+		setup func()
+		want  error
+	}{
+		{"NXDOMAIN", func() { e.dns.Remove("example.com") }, domains.ErrNotVerified},
+		{"OffByOne", func() { e.dns.SetTXT("example.com", d.TXT[:46]+"!") }, domains.ErrNotVerified},
+		{"ServFail", func() { e.dns.SetMode("example.com", domainstest.ServFail) },
+			domains.ErrDNSUnavailable},
+		{"Timeout", func() { e.dns.SetMode("example.com", domainstest.Drop) },
+			domains.ErrDNSUnavailable},
+	}
+	for _, f := range fails {
+		f.setup()
+		_, err := e.svc.VerifyNow(ctx, "org-1", "admin", d.ID)
+		var ve *domains.VerifyError
+		if !errors.As(err, &ve) || !errors.Is(err, f.want) {
+			t.Fatalf("%s: %v, want a VerifyError matching %v", f.name, err, f.want)
+		}
+		if got := e.get(d); got != d {
+			t.Fatalf("%s: a failed manual check wrote %+v", f.name, got)
+		}
+		e.dns.SetMode("example.com", domainstest.Answer)
+	}
+	wantKinds(t, e.notes)
 }

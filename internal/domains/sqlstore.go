@@ -15,8 +15,8 @@ type SQLStore struct{ DB *storage.DB }
 
 var _ Store = SQLStore{}
 
-const domainColumns = `id, organization_id, domain_name, txt, created_at, verified_at, last_checked_at,
-	next_run_at, failing_since, job_run_count, state, revision`
+const domainColumns = `id, organization_id, domain_name, txt, created_at, verified_at,
+	last_checked_at, next_run_at, failing_since, job_run_count, state, revision`
 
 // Create inserts a new domain.
 func (s SQLStore) Create(ctx context.Context, d Domain) error {
@@ -26,8 +26,9 @@ func (s SQLStore) Create(ctx context.Context, d Domain) error {
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO domains (`+domainColumns+`, verified_name)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			d.ID, d.OrganizationID, d.Name, d.TXT, storage.Millis(d.CreatedAt), nullMillis(d.VerifiedAt),
-			nullMillis(d.LastCheckedAt), nullMillis(d.NextRunAt), nullMillis(d.FailingSince),
+			d.ID, d.OrganizationID, d.Name, d.TXT, storage.Millis(d.CreatedAt),
+			nullMillis(d.VerifiedAt), nullMillis(d.LastCheckedAt), nullMillis(d.NextRunAt),
+			nullMillis(d.FailingSince),
 			d.JobRunCount, string(d.State), d.Revision, claimName(d))
 		return storage.MapError(err)
 	})
@@ -43,11 +44,12 @@ func (s SQLStore) Create(ctx context.Context, d Domain) error {
 	return nil
 }
 
-// refuseTaken tells ErrDuplicate and ErrClaimedElsewhere apart before the insert, so the caller gets
-// the precise reason; the unique keys still decide any race.
+// refuseTaken tells ErrDuplicate and ErrClaimedElsewhere apart before the insert, so the caller
+// gets the precise reason; the unique keys still decide any race.
 func refuseTaken(ctx context.Context, q storage.Querier, orgID, name string) error {
 	var n int
-	err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM domains WHERE organization_id = ? AND domain_name = ?`,
+	err := q.QueryRowContext(ctx,
+		`SELECT COUNT(*) FROM domains WHERE organization_id = ? AND domain_name = ?`,
 		orgID, name).Scan(&n)
 	if err != nil {
 		return fmt.Errorf("look for the domain in the organization: %w", err)
@@ -56,7 +58,8 @@ func refuseTaken(ctx context.Context, q storage.Querier, orgID, name string) err
 		return ErrDuplicate
 	}
 	var owner string
-	err = q.QueryRowContext(ctx, `SELECT organization_id FROM domains WHERE verified_name = ?`, name).Scan(&owner)
+	err = q.QueryRowContext(ctx,
+		`SELECT organization_id FROM domains WHERE verified_name = ?`, name).Scan(&owner)
 	switch err = storage.MapError(err); {
 	case errors.Is(err, storage.ErrNotFound):
 		return nil
@@ -70,8 +73,8 @@ func refuseTaken(ctx context.Context, q storage.Querier, orgID, name string) err
 
 // Get returns one domain of an organization.
 func (s SQLStore) Get(ctx context.Context, orgID, id string) (Domain, error) {
-	row := s.DB.QueryRowContext(ctx, `SELECT `+domainColumns+` FROM domains WHERE organization_id = ? AND id = ?`,
-		orgID, id)
+	row := s.DB.QueryRowContext(ctx,
+		`SELECT `+domainColumns+` FROM domains WHERE organization_id = ? AND id = ?`, orgID, id)
 	d, err := scanDomain(row)
 	if err != nil {
 		return Domain{}, fmt.Errorf("read domain: %w", err)
@@ -82,12 +85,14 @@ func (s SQLStore) Get(ctx context.Context, orgID, id string) (Domain, error) {
 // List returns an organization's domains ordered by name.
 func (s SQLStore) List(ctx context.Context, orgID string) ([]Domain, error) {
 	return s.query(ctx, "list domains",
-		`SELECT `+domainColumns+` FROM domains WHERE organization_id = ? ORDER BY domain_name, id`, orgID)
+		`SELECT `+domainColumns+` FROM domains WHERE organization_id = ?
+		ORDER BY domain_name, id`, orgID)
 }
 
 // FindClaimed returns the domain holding the claim on name.
 func (s SQLStore) FindClaimed(ctx context.Context, name string) (Domain, error) {
-	d, err := scanDomain(s.DB.QueryRowContext(ctx, `SELECT `+domainColumns+` FROM domains WHERE verified_name = ?`, name))
+	d, err := scanDomain(s.DB.QueryRowContext(ctx,
+		`SELECT `+domainColumns+` FROM domains WHERE verified_name = ?`, name))
 	if err != nil {
 		return Domain{}, fmt.Errorf("find the claim on a domain: %w", err)
 	}
@@ -126,8 +131,9 @@ func (s SQLStore) Update(ctx context.Context, d Domain) (Domain, error) {
 	res, err := s.DB.ExecContext(ctx, `UPDATE domains SET verified_at = ?, verified_name = ?,
 		last_checked_at = ?, next_run_at = ?, failing_since = ?, job_run_count = ?, state = ?,
 		revision = revision + 1 WHERE id = ? AND revision = ?`,
-		nullMillis(d.VerifiedAt), claimName(d), nullMillis(d.LastCheckedAt), nullMillis(d.NextRunAt),
-		nullMillis(d.FailingSince), d.JobRunCount, string(d.State), d.ID, d.Revision)
+		nullMillis(d.VerifiedAt), claimName(d), nullMillis(d.LastCheckedAt),
+		nullMillis(d.NextRunAt), nullMillis(d.FailingSince), d.JobRunCount, string(d.State),
+		d.ID, d.Revision)
 	if err = storage.MapError(err); errors.Is(err, storage.ErrConflict) {
 		return Domain{}, ErrClaimedElsewhere // the only unique key an update can hit
 	} else if err != nil {
@@ -142,7 +148,8 @@ func (s SQLStore) Update(ctx context.Context, d Domain) (Domain, error) {
 
 // Delete removes one domain of an organization.
 func (s SQLStore) Delete(ctx context.Context, orgID, id string) error {
-	res, err := s.DB.ExecContext(ctx, `DELETE FROM domains WHERE organization_id = ? AND id = ?`, orgID, id)
+	res, err := s.DB.ExecContext(ctx,
+		`DELETE FROM domains WHERE organization_id = ? AND id = ?`, orgID, id)
 	if err != nil {
 		return fmt.Errorf("delete domain: %w", err)
 	}
@@ -156,7 +163,8 @@ func (s SQLStore) Delete(ctx context.Context, orgID, id string) error {
 
 // DeleteAt removes a domain if it is still at revision.
 func (s SQLStore) DeleteAt(ctx context.Context, id string, revision int64) error {
-	res, err := s.DB.ExecContext(ctx, `DELETE FROM domains WHERE id = ? AND revision = ?`, id, revision)
+	res, err := s.DB.ExecContext(ctx,
+		`DELETE FROM domains WHERE id = ? AND revision = ?`, id, revision)
 	if err != nil {
 		return fmt.Errorf("delete domain: %w", err)
 	}

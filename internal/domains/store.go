@@ -58,12 +58,13 @@ type Store interface {
 	List(ctx context.Context, orgID string) ([]Domain, error)
 	// FindClaimed returns the domain that holds the claim on name (Verified or Failing), if any.
 	FindClaimed(ctx context.Context, name string) (Domain, error)
-	// Due returns up to limit domains whose next automatic check is at or before now, earliest first.
+	// Due returns up to limit domains whose next automatic check is at or before now, earliest
+	// first.
 	Due(ctx context.Context, now time.Time, limit int) ([]Domain, error)
-	// Update writes the mutable fields of d (verified, checked, next run, failing, run count, state)
-	// if the stored revision is still d.Revision, and returns d with its new revision. It fails with
-	// ErrStale when the row changed since it was read, storage.ErrNotFound when it is gone, and
-	// ErrClaimedElsewhere when d claims a name another organization holds.
+	// Update writes the mutable fields of d (verified, checked, next run, failing, run count,
+	// state) if the stored revision is still d.Revision, and returns d with its new revision. It
+	// fails with ErrStale when the row changed since it was read, storage.ErrNotFound when it is
+	// gone, and ErrClaimedElsewhere when d claims a name another organization holds.
 	Update(ctx context.Context, d Domain) (Domain, error)
 	// Delete removes the organization's domain id.
 	Delete(ctx context.Context, orgID, id string) error
@@ -86,7 +87,8 @@ var (
 	ErrDuplicate error = &conflictError{"the organization has already added this domain"}
 	// ErrClaimedElsewhere: another organization has verified (claimed) this domain.
 	ErrClaimedElsewhere error = &conflictError{"the domain is claimed by another organization"}
-	// ErrAlreadyVerified: the domain is verified and its checks succeed, so there is nothing to verify.
+	// ErrAlreadyVerified: the domain is verified and its checks succeed, so there is nothing to
+	// verify.
 	ErrAlreadyVerified error = &conflictError{"the domain is already verified"}
 	// ErrStale: the row changed between read and write.
 	ErrStale = errors.New("the domain changed since it was read")

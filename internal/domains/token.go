@@ -5,8 +5,8 @@ import (
 	"io"
 )
 
-// TokenPrefix starts every verification value, as in the official server: the administrator publishes
-// a TXT record "bw=..." at the claimed name itself.
+// TokenPrefix starts every verification value, as in the official server: the administrator
+// publishes a TXT record "bw=..." at the claimed name itself.
 const TokenPrefix = "bw="
 
 // tokenLength is the number of random characters after the prefix (44, as the official server).

@@ -31,7 +31,8 @@ func TestNewToken(t *testing.T) {
 }
 
 func TestNewTokenUsesTheReaderAndDropsBiasedBytes(t *testing.T) {
-	// 0xff is above the rejection limit and must be skipped; 0 and 61 map to 'A' and '9', 62 to 'A'.
+	// 0xff is above the rejection limit and must be skipped; 0 and 61 map to 'A' and '9', 62 to
+	// 'A'.
 	src := bytes.Repeat([]byte{0xff, 0, 61, 62}, 64)
 	tok, err := domains.NewToken(bytes.NewReader(src))
 	if err != nil {

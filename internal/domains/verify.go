@@ -108,9 +108,11 @@ func (s *Service) apply(ctx context.Context, d Domain, res Result, now time.Time
 		return d, 0, err
 	}
 	if t.event != 0 {
-		s.log.InfoContext(ctx, "domain state changed", "event", t.event.String(), "organization_id", d.OrganizationID,
-			"domain_id", d.ID, "state", string(next.State), "reason", res.Reason)
-		s.notify(ctx, Event{Kind: t.event, Domain: next, ActorID: actorID, Reason: res.Reason, At: now})
+		s.log.InfoContext(ctx, "domain state changed", "event", t.event.String(),
+			"organization_id", d.OrganizationID, "domain_id", d.ID, "state", string(next.State),
+			"reason", res.Reason)
+		s.notify(ctx, Event{Kind: t.event, Domain: next, ActorID: actorID, Reason: res.Reason,
+			At: now})
 	}
 	return next, t.event, nil
 }

@@ -43,7 +43,8 @@ type DNSServer struct {
 // and stops it when the test ends.
 func NewDNSServer(t testing.TB) *DNSServer {
 	t.Helper()
-	s := &DNSServer{names: map[string][][]string{}, modes: map[string]Mode{}, queries: map[string]int{}, viaTCP: map[string]int{}}
+	s := &DNSServer{names: map[string][][]string{}, modes: map[string]Mode{},
+		queries: map[string]int{}, viaTCP: map[string]int{}}
 	pc, l, err := listenPair()
 	if err != nil {
 		t.Fatalf("start test DNS server: %v", err)
@@ -140,21 +141,8 @@ func (s *DNSServer) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 		_ = w.WriteMsg(m.SetRcode(req, dns.RcodeFormatError))
 		return
 	}
-	q := req.Question[0]
-	name := key(q.Name)
 	_, tcp := w.LocalAddr().(*net.TCPAddr)
-	s.mu.Lock()
-	s.queries[name]++
-	if tcp {
-		s.viaTCP[name]++
-	}
-	mode, ok := s.modes[name]
-	if !ok {
-		mode = s.deflt
-	}
-	recs, exists := s.names[name]
-	s.mu.Unlock()
-
+	mode, recs, exists := s.lookup(req.Question[0].Name, tcp)
 	m := new(dns.Msg)
 	switch {
 	case mode == Drop:
@@ -165,12 +153,10 @@ func (s *DNSServer) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 		m.SetRcode(req, dns.RcodeNameError)
 	default:
 		m.SetReply(req)
-		if q.Qtype == dns.TypeTXT {
+		if q := req.Question[0]; q.Qtype == dns.TypeTXT {
 			for _, r := range recs {
-				m.Answer = append(m.Answer, &dns.TXT{
-					Hdr: dns.RR_Header{Name: q.Name, Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: 60},
-					Txt: r,
-				})
+				hdr := dns.RR_Header{Name: q.Name, Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: 60}
+				m.Answer = append(m.Answer, &dns.TXT{Hdr: hdr, Txt: r})
 			}
 		}
 	}
@@ -179,6 +165,23 @@ func (s *DNSServer) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 		fit(req, m)
 	}
 	_ = w.WriteMsg(m)
+}
+
+// lookup counts a query for name and returns how to answer it.
+func (s *DNSServer) lookup(name string, tcp bool) (Mode, [][]string, bool) {
+	name = key(name)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.queries[name]++
+	if tcp {
+		s.viaTCP[name]++
+	}
+	mode, ok := s.modes[name]
+	if !ok {
+		mode = s.deflt
+	}
+	recs, exists := s.names[name]
+	return mode, recs, exists
 }
 
 // fit truncates a UDP answer to the size the client accepts, setting TC so it asks again over TCP.
