@@ -1,8 +1,8 @@
 -- +goose Up
 -- Domains that organizations claim by publishing a TXT record (see internal/domains/doc.go).
--- organization_id holds organizations.id but has no foreign key: the organizations table (migration
--- 00004) was written at the same time as this one and is not guaranteed to exist when it runs, so a
--- later migration may add the key.
+-- organization_id holds organizations.id (migration 00004) but has no foreign key yet: the two were
+-- written at the same time, without knowing which would land first, so a later migration may add
+-- the key (with ON DELETE CASCADE, so that deleting an organization deletes its domains).
 -- It is indexed as the leading column of domains_org_name_key (one row per organization and name).
 -- verified_name equals domain_name while the domain is claimed (state verified or failing) and is
 -- NULL otherwise; its unique key lets at most one organization hold the claim on a name, the same
