@@ -34,7 +34,8 @@ func newID(random io.Reader) (string, error) {
 
 // buildAuthnRequest makes the request XML, signing it (enveloped) only for the POST binding:
 // HTTP-Redirect signs the query string instead (saml-bindings §3.4.4.1).
-func (sp *ServiceProvider) buildAuthnRequest(random io.Reader, now time.Time) (*saml.AuthnRequest, error) {
+func (sp *ServiceProvider) buildAuthnRequest(random io.Reader, now time.Time) (
+	*saml.AuthnRequest, error) {
 	id, err := newID(random)
 	if err != nil {
 		return nil, err
@@ -46,7 +47,8 @@ func (sp *ServiceProvider) buildAuthnRequest(random io.Reader, now time.Time) (*
 	if sp.cfg.IdpBindingType == BindingRedirect {
 		binding = saml.HTTPRedirectBinding
 	}
-	req, err := c.MakeAuthenticationRequest(sp.cfg.IdpSingleSignOnServiceURL, binding, saml.HTTPPostBinding)
+	ssoURL := sp.cfg.IdpSingleSignOnServiceURL
+	req, err := c.MakeAuthenticationRequest(ssoURL, binding, saml.HTTPPostBinding)
 	if err != nil {
 		return nil, fmt.Errorf("make authn request: %w", err)
 	}
@@ -72,8 +74,8 @@ func (sp *ServiceProvider) buildAuthnRequest(random io.Reader, now time.Time) (*
 // MakeAuthnRequest starts an SP-initiated login with the configured binding. relayState (at most
 // 80 bytes, saml-bindings §3.4.3) comes back with the response; cspNonce, if set, is put on the
 // POST form's script element. random supplies the request ID and now its IssueInstant.
-func (sp *ServiceProvider) MakeAuthnRequest(random io.Reader, now time.Time, relayState, cspNonce string) (
-	*AuthnRequest, error) {
+func (sp *ServiceProvider) MakeAuthnRequest(random io.Reader, now time.Time,
+	relayState, cspNonce string) (*AuthnRequest, error) {
 	if len(relayState) > saml.MaxRelayStateLength {
 		return nil, fmt.Errorf("relay state is longer than %d bytes", saml.MaxRelayStateLength)
 	}

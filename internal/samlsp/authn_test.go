@@ -6,6 +6,7 @@ import (
 	"html"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -42,7 +43,8 @@ func TestAuthnRequestPost(t *testing.T) {
 	}
 	form := string(out.PostForm)
 	m := regexp.MustCompile(`name="SAMLRequest" value="([^"]+)"`).FindStringSubmatch(form)
-	if m == nil || !strings.Contains(form, `action="`+testSSOURL+`"`) || !strings.Contains(form, `nonce="nonce-1"`) {
+	wantParts := []string{`action="` + testSSOURL + `"`, `nonce="nonce-1"`}
+	if m == nil || !strings.Contains(form, wantParts[0]) || !strings.Contains(form, wantParts[1]) {
 		t.Fatalf("form = %s", form)
 	}
 	raw, err := base64.StdEncoding.DecodeString(html.UnescapeString(m[1]))
@@ -51,7 +53,8 @@ func TestAuthnRequestPost(t *testing.T) {
 	}
 	req := parseXML(t, raw)
 	checkAuthnRequest(t, sp, req, out.ID, FormatPersistent, "true")
-	ctx := dsig.NewDefaultValidationContext(&dsig.MemoryX509CertificateStore{Roots: []*x509.Certificate{spKeys.Signing.Cert}})
+	store := &dsig.MemoryX509CertificateStore{Roots: []*x509.Certificate{spKeys.Signing.Cert}}
+	ctx := dsig.NewDefaultValidationContext(store)
 	ctx.Clock = dsig.NewFakeClockAt(t0)
 	if _, err := ctx.Validate(req); err != nil {
 		t.Fatalf("enveloped signature does not verify with the SP signing certificate: %v", err)
@@ -76,7 +79,9 @@ func TestAuthnRequestNameIDPolicyAndSigning(t *testing.T) {
 		{"always signs", NameIDPersistent, SignAlways, FormatPersistent, "true", true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			sp := newTestSP(t, func(c *Config) { c.SpNameIDFormat, c.SpSigningBehavior = tt.format, tt.behavior })
+			sp := newTestSP(t, func(c *Config) {
+				c.SpNameIDFormat, c.SpSigningBehavior = tt.format, tt.behavior
+			})
 			out, err := sp.MakeAuthnRequest(seeded(), t0, "", "")
 			if err != nil {
 				t.Fatal(err)
@@ -109,7 +114,8 @@ func checkAuthnRequest(t *testing.T, sp testSP, req *etree.Element, id, format, 
 		t.Errorf("Issuer = %q", child(req, "Issuer").Text())
 	case req.SelectAttrValue("IssueInstant", "") != samlTime(t0):
 		t.Errorf("IssueInstant = %q", req.SelectAttrValue("IssueInstant", ""))
-	case policy.SelectAttrValue("Format", "") != format || policy.SelectAttrValue("AllowCreate", "") != allowCreate:
+	case policy.SelectAttrValue("Format", "") != format,
+		policy.SelectAttrValue("AllowCreate", "") != allowCreate:
 		t.Errorf("NameIDPolicy = %s", docBytes(t, policy))
 	}
 }
@@ -122,18 +128,22 @@ func TestAuthnRequestRelayStateLimit(t *testing.T) {
 }
 
 func TestMetadataContents(t *testing.T) {
-	sp := newTestSP(t, func(c *Config) { c.SpWantAssertionsSigned = false; c.SpNameIDFormat = NameIDNotConfigured })
+	sp := newTestSP(t, func(c *Config) {
+		c.SpWantAssertionsSigned, c.SpNameIDFormat = false, NameIDNotConfigured
+	})
 	md, err := sp.Metadata(t0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	root := parseXML(t, md)
 	d := child(root, "SPSSODescriptor")
-	if root.SelectAttrValue("entityID", "") != sp.Endpoints().EntityID || root.SelectAttr("validUntil") != nil {
+	entityID := root.SelectAttrValue("entityID", "")
+	if entityID != sp.Endpoints().EntityID || root.SelectAttr("validUntil") != nil {
 		t.Fatalf("EntityDescriptor = %s", md)
 	}
-	if d.SelectAttrValue("WantAssertionsSigned", "") != "false" || d.SelectAttrValue("AuthnRequestsSigned", "") != "false" ||
-		child(d, "NameIDFormat") != nil {
+	wantSigned, requestsSigned := d.SelectAttrValue("WantAssertionsSigned", ""),
+		d.SelectAttrValue("AuthnRequestsSigned", "")
+	if wantSigned != "false" || requestsSigned != "false" || child(d, "NameIDFormat") != nil {
 		t.Fatalf("SPSSODescriptor attributes wrong: %s", md)
 	}
 	certs := map[string][]string{}
@@ -142,9 +152,9 @@ func TestMetadataContents(t *testing.T) {
 			kd.FindElement(".//X509Certificate").Text())
 	}
 	b64 := func(k KeyPair) string { return base64.StdEncoding.EncodeToString(k.Cert.Raw) }
-	if len(certs["signing"]) != 2 || certs["signing"][0] != b64(spKeys.Signing) ||
-		certs["signing"][1] != b64(oldSPKeys.Signing) || len(certs["encryption"]) != 2 ||
-		certs["encryption"][0] != b64(spKeys.Encryption) || certs["encryption"][1] != b64(oldSPKeys.Encryption) {
+	wantSigning := []string{b64(spKeys.Signing), b64(oldSPKeys.Signing)}
+	wantEncryption := []string{b64(spKeys.Encryption), b64(oldSPKeys.Encryption)}
+	if !slices.Equal(certs["signing"], wantSigning) || !slices.Equal(certs["encryption"], wantEncryption) {
 		t.Fatal("metadata does not list current then previous signing and encryption certificates")
 	}
 	acs := d.SelectElements("AssertionConsumerService")

@@ -42,13 +42,17 @@ var defaultAttributes = map[string][]string{
 		"urn:oid:0.9.2342.19200300.100.1.3", "mail", "emailaddress"},
 	ClaimName: {"name", "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name",
 		"urn:oid:2.16.840.1.113730.3.1.241", "displayName", "urn:oid:2.5.4.3", "cn"},
-	ClaimUID:  {"urn:oid:0.9.2342.19200300.100.1.1", "uid"},
-	ClaimUPN:  {"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn", "upn", "userPrincipalName"},
+	ClaimUID: {"urn:oid:0.9.2342.19200300.100.1.1", "uid"},
+	ClaimUPN: {"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn", "upn",
+		"userPrincipalName"},
 	ClaimEPPN: {"urn:oid:1.3.6.1.4.1.5923.1.1.1.6", "eduPersonPrincipalName", "eppn"},
-	ClaimGroups: {"groups", "http://schemas.microsoft.com/ws/2008/06/identity/claims/groups", "memberOf",
-		"urn:oid:1.2.840.113556.1.2.102", "isMemberOf", "urn:oid:1.3.6.1.4.1.5923.1.5.1.1",
+	ClaimGroups: {"groups", "http://schemas.microsoft.com/ws/2008/06/identity/claims/groups",
+		"memberOf", "urn:oid:1.2.840.113556.1.2.102", "isMemberOf", "urn:oid:1.3.6.1.4.1.5923.1.5.1.1",
 		"urn:oid:1.3.6.1.4.1.5923.1.1.1.1"},
 }
+
+// canonicalTypes are the claim types MapClaims resolves, in the order it emits them.
+var canonicalTypes = []string{ClaimEmail, ClaimName, ClaimUID, ClaimUPN, ClaimEPPN, ClaimGroups}
 
 // Claims is the assertion as provisioning reads it.
 type Claims struct {
@@ -78,9 +82,9 @@ func (c Claims) Values(claimType string) []string {
 // values are dropped.
 func MapClaims(a *Assertion, names AttributeNames) Claims {
 	out := Claims{NameID: a.NameID, NameIDFormat: a.NameIDFormat}
-	configured := map[string][]string{ClaimUID: names.UserID, ClaimEmail: names.Email, ClaimName: names.Name,
-		ClaimGroups: names.Groups}
-	for _, typ := range []string{ClaimEmail, ClaimName, ClaimUID, ClaimUPN, ClaimEPPN, ClaimGroups} {
+	configured := map[string][]string{ClaimUID: names.UserID, ClaimEmail: names.Email,
+		ClaimName: names.Name, ClaimGroups: names.Groups}
+	for _, typ := range canonicalTypes {
 		candidates := append(append([]string(nil), configured[typ]...), defaultAttributes[typ]...)
 		for _, v := range firstAttribute(a.Attributes, candidates) {
 			out.List = append(out.List, Claim{Type: typ, Value: v})
@@ -94,8 +98,9 @@ func MapClaims(a *Assertion, names AttributeNames) Claims {
 			if !isCanonical(at.Name) {
 				out.List = append(out.List, Claim{Type: at.Name, Value: v})
 			}
-			if at.FriendlyName != "" && !strings.EqualFold(at.FriendlyName, at.Name) && !isCanonical(at.FriendlyName) {
-				out.List = append(out.List, Claim{Type: at.FriendlyName, Value: v})
+			friendly := at.FriendlyName
+			if friendly != "" && !strings.EqualFold(friendly, at.Name) && !isCanonical(friendly) {
+				out.List = append(out.List, Claim{Type: friendly, Value: v})
 			}
 		}
 	}
@@ -105,7 +110,7 @@ func MapClaims(a *Assertion, names AttributeNames) Claims {
 // isCanonical reports whether name is one of the canonical claim types, which only the
 // resolution above may produce (an attribute named "uid" reaches them through the defaults).
 func isCanonical(name string) bool {
-	for _, typ := range []string{ClaimEmail, ClaimName, ClaimUID, ClaimUPN, ClaimEPPN, ClaimGroups} {
+	for _, typ := range canonicalTypes {
 		if strings.EqualFold(name, typ) {
 			return true
 		}
@@ -122,7 +127,8 @@ func firstAttribute(attrs []Attribute, candidates []string) []string {
 			continue
 		}
 		for _, at := range attrs {
-			if strings.EqualFold(at.Name, cand) || (at.FriendlyName != "" && strings.EqualFold(at.FriendlyName, cand)) {
+			byFriendly := at.FriendlyName != "" && strings.EqualFold(at.FriendlyName, cand)
+			if strings.EqualFold(at.Name, cand) || byFriendly {
 				if vals := nonBlank(at.Values); len(vals) > 0 {
 					return vals
 				}

@@ -8,7 +8,8 @@ import (
 func TestMapClaims(t *testing.T) {
 	// Attributes as crewjam's samlidp names them (OIDs), plus a configured custom one.
 	a := &Assertion{NameID: "_transient-77", NameIDFormat: FormatTransient, Attributes: []Attribute{
-		{Name: "urn:oid:0.9.2342.19200300.100.1.3", FriendlyName: "mail", Values: []string{"alice@example.com"}},
+		{Name: "urn:oid:0.9.2342.19200300.100.1.3", FriendlyName: "mail",
+			Values: []string{"alice@example.com"}},
 		{Name: "urn:oid:2.5.4.3", FriendlyName: "cn", Values: []string{"Alice Example"}},
 		{Name: "urn:oid:0.9.2342.19200300.100.1.1", FriendlyName: "uid", Values: []string{"alice"}},
 		{Name: "urn:oid:1.3.6.1.4.1.5923.1.1.1.1", FriendlyName: "eduPersonAffiliation",
@@ -38,8 +39,8 @@ func TestMapClaims(t *testing.T) {
 		}
 	})
 	t.Run("configured names first", func(t *testing.T) {
-		c := MapClaims(a, AttributeNames{UserID: []string{"employeeNumber"}, Email: []string{"workMail", "mail"},
-			Name: []string{"missing"}, Groups: []string{"uid"}})
+		c := MapClaims(a, AttributeNames{UserID: []string{"employeeNumber"},
+			Email: []string{"workMail", "mail"}, Name: []string{"missing"}, Groups: []string{"uid"}})
 		if got := c.Values(ClaimUID); !slices.Equal(got, []string{"E-1001"}) {
 			t.Errorf("uid = %q", got)
 		}

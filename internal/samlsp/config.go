@@ -240,7 +240,7 @@ func (c Config) Validate() ValidationErrors {
 	if c.IdpEntityID == "" {
 		v.add("idpEntityId", "The identity provider entity ID is required.")
 	} else if len(c.IdpEntityID) > 1024 {
-		v.add("idpEntityId", "The identity provider entity ID is too long (1024 characters at most).")
+		v.add("idpEntityId", "The identity provider entity ID is longer than 1024 characters.")
 	}
 	if c.IdpSingleSignOnServiceURL == "" {
 		v.add("idpSingleSignOnServiceUrl", "The single sign-on service URL is required.")
@@ -258,7 +258,7 @@ func (c Config) Validate() ValidationErrors {
 	if c.IdpX509PublicCert == "" {
 		v.add("idpX509PublicCert", "The identity provider signing certificate is required.")
 	} else if _, err := decodeCertificate(c.IdpX509PublicCert); err != nil {
-		v.add("idpX509PublicCert", "The identity provider signing certificate is not a valid X.509 certificate.")
+		v.add("idpX509PublicCert", "The signing certificate is not a valid X.509 certificate.")
 	}
 	c.validateSP(v)
 	if len(v) == 0 {
@@ -268,13 +268,14 @@ func (c Config) Validate() ValidationErrors {
 }
 
 func (c Config) validateSP(v ValidationErrors) {
+	const outboundMsg = "The signing algorithm must be rsa-sha256, rsa-sha384 or rsa-sha512."
 	if c.IdpOutboundSigningAlgorithm != "" && !outboundAlgorithms[c.IdpOutboundSigningAlgorithm] {
-		v.add("idpOutboundSigningAlgorithm", "The signing algorithm must be rsa-sha256, rsa-sha384 or rsa-sha512.")
+		v.add("idpOutboundSigningAlgorithm", outboundMsg)
 	}
 	if c.SpOutboundSigningAlgorithm != "" && !outboundAlgorithms[c.SpOutboundSigningAlgorithm] {
-		v.add("spOutboundSigningAlgorithm", "The signing algorithm must be rsa-sha256, rsa-sha384 or rsa-sha512.")
+		v.add("spOutboundSigningAlgorithm", outboundMsg)
 	}
-	if c.SpMinIncomingSigningAlgorithm != "" && !minimumAlgorithms[c.SpMinIncomingSigningAlgorithm] {
+	if minAlg := c.SpMinIncomingSigningAlgorithm; minAlg != "" && !minimumAlgorithms[minAlg] {
 		v.add("spMinIncomingSigningAlgorithm",
 			"The minimum signing algorithm must be rsa-sha1, rsa-sha256, rsa-sha384 or rsa-sha512.")
 	}

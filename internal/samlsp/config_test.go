@@ -10,8 +10,8 @@ import (
 
 func TestNormalizeCertificateForms(t *testing.T) {
 	fixtures(t)
-	der := fixtureIdP.cert.Raw
-	b64 := fixtureIdP.certB64()
+	der := idp.cert.Raw
+	b64 := idp.certB64()
 	pemText := string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
 	wrapped := ""
 	for i := 0; i < len(b64); i += 64 {
@@ -40,6 +40,8 @@ func TestNormalizeDefaults(t *testing.T) {
 	}
 }
 
+func ssoURL(u string) func(*Config) { return func(c *Config) { c.IdpSingleSignOnServiceURL = u } }
+
 func TestValidate(t *testing.T) {
 	fixtures(t)
 	if errs := testConfig().Validate(); errs != nil {
@@ -52,11 +54,11 @@ func TestValidate(t *testing.T) {
 		{"idpEntityId", func(c *Config) { c.IdpEntityID = "" }},
 		{"idpEntityId", func(c *Config) { c.IdpEntityID = strings.Repeat("x", 1025) }},
 		{"idpSingleSignOnServiceUrl", func(c *Config) { c.IdpSingleSignOnServiceURL = "" }},
-		{"idpSingleSignOnServiceUrl", func(c *Config) { c.IdpSingleSignOnServiceURL = "ftp://idp/sso" }},
-		{"idpSingleSignOnServiceUrl", func(c *Config) { c.IdpSingleSignOnServiceURL = "/relative" }},
-		{"idpSingleSignOnServiceUrl", func(c *Config) { c.IdpSingleSignOnServiceURL = `https://idp/"><script>` }},
-		{"idpSingleSignOnServiceUrl", func(c *Config) { c.IdpSingleSignOnServiceURL = "https://u:p@idp/sso" }},
-		{"idpSingleLogoutServiceUrl", func(c *Config) { c.IdpSingleLogoutServiceURL = "javascript:alert(1)" }},
+		{"idpSingleSignOnServiceUrl", ssoURL("ftp://idp/sso")},
+		{"idpSingleSignOnServiceUrl", ssoURL("/relative")},
+		{"idpSingleSignOnServiceUrl", ssoURL(`https://idp/"><script>`)},
+		{"idpSingleSignOnServiceUrl", ssoURL("https://u:p@idp/sso")},
+		{"idpSingleLogoutServiceUrl", func(c *Config) { c.IdpSingleLogoutServiceURL = "javascript:x" }},
 		{"idpBindingType", func(c *Config) { c.IdpBindingType = 3 }},
 		{"idpX509PublicCert", func(c *Config) { c.IdpX509PublicCert = "" }},
 		{"idpX509PublicCert", func(c *Config) { c.IdpX509PublicCert = "bm90IGEgY2VydA==" }},
@@ -92,9 +94,10 @@ func TestConfigJSONNames(t *testing.T) {
 		got = append(got, k)
 	}
 	slices.Sort(got)
-	want := []string{"idpAllowUnsolicitedAuthnResponse", "idpBindingType", "idpDisableOutboundLogoutRequests",
-		"idpEntityId", "idpOutboundSigningAlgorithm", "idpSingleLogoutServiceUrl", "idpSingleSignOnServiceUrl",
-		"idpWantAuthnRequestsSigned", "idpX509PublicCert", "spMinIncomingSigningAlgorithm", "spNameIdFormat",
+	want := []string{"idpAllowUnsolicitedAuthnResponse", "idpBindingType",
+		"idpDisableOutboundLogoutRequests", "idpEntityId", "idpOutboundSigningAlgorithm",
+		"idpSingleLogoutServiceUrl", "idpSingleSignOnServiceUrl", "idpWantAuthnRequestsSigned",
+		"idpX509PublicCert", "spMinIncomingSigningAlgorithm", "spNameIdFormat",
 		"spOutboundSigningAlgorithm", "spSigningBehavior", "spUniqueEntityId", "spValidateCertificates",
 		"spWantAssertionsSigned"}
 	if !slices.Equal(got, want) {

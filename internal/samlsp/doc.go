@@ -42,7 +42,8 @@
 //   - time: NotBefore / NotOnOrAfter of the Conditions and of the bearer confirmation with
 //     Options.ClockSkew, and crewjam's IssueInstant bound (90 s);
 //   - InResponseTo: must be one of the IDs the caller says this browser has outstanding;
-//     unsolicited responses only when IdpAllowUnsolicitedAuthnResponse;
+//     unsolicited responses only when IdpAllowUnsolicitedAuthnResponse; the request answered is
+//     read from signed content only;
 //   - replay: the assertion ID goes through the ReplayCache once everything else passed;
 //   - encrypted assertions are decrypted with the current or previous SP encryption key.
 //
@@ -58,6 +59,18 @@
 //   - authn.go: AuthnRequests for the HTTP-Redirect and HTTP-POST bindings.
 //   - response.go: response parsing and castellan's own checks.
 //   - verify.go: the signature verifier crewjam calls (algorithm floor, certificate, recording).
+//   - logout.go: single logout in both directions, with the bounded inflate of HTTP-Redirect
+//     messages (deflate bombs) and the SigAlg floor.
+//   - idpmetadata.go: IdP metadata import (fetch with size limit and timeout, fill Config).
+//   - claims.go: attributes to claims for provisioning (configured names, then defaults).
 //   - replay.go: the ReplayCache contract and an in-memory implementation.
 //   - errors.go: typed errors with public and private parts.
+//
+// # Tests
+//
+// idp_test.go is an in-process IdP that signs with goxmldsig like real IdPs do; negative_test.go
+// is the corpus of refused responses, each also run with the shape precheck skipped so that the
+// layers beneath are shown to stand alone; golden files for the metadata and AuthnRequests live
+// in testdata/golden (go test -update rewrites them); FuzzParseResponse fuzzes the whole path;
+// BenchmarkParseResponse compares it with bare goxmldsig verification.
 package samlsp

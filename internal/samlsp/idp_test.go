@@ -65,7 +65,7 @@ func (idp *testIdP) certB64() string { return base64.StdEncoding.EncodeToString(
 // Keys are expensive; the tests share them.
 var (
 	fixturesOnce sync.Once
-	fixtureIdP   *testIdP
+	idp          *testIdP
 	otherIdP     *testIdP
 	spKeys       SPKeys
 	oldSPKeys    SPKeys
@@ -74,7 +74,7 @@ var (
 func fixtures(t testing.TB) {
 	t.Helper()
 	fixturesOnce.Do(func() {
-		fixtureIdP = newTestIdP(t, "test idp")
+		idp = newTestIdP(t, "test idp")
 		otherIdP = newTestIdP(t, "attacker idp")
 		var err error
 		if spKeys, err = GenerateKeys(rand.Reader, t0, "castellan test sp"); err != nil {
@@ -86,14 +86,14 @@ func fixtures(t testing.TB) {
 	})
 }
 
-// testConfig is a valid configuration trusting fixtureIdP.
+// testConfig is a valid configuration trusting idp.
 func testConfig() Config {
 	c := Config{
 		IdpEntityID:                   testIdPEntityID,
 		IdpBindingType:                BindingRedirect,
 		IdpSingleSignOnServiceURL:     testSSOURL,
 		IdpSingleLogoutServiceURL:     testSLOURL,
-		IdpX509PublicCert:             fixtureIdP.certB64(),
+		IdpX509PublicCert:             idp.certB64(),
 		SpUniqueEntityID:              true,
 		SpNameIDFormat:                NameIDPersistent,
 		SpWantAssertionsSigned:        true,
@@ -151,7 +151,8 @@ func (sp testSP) spec() respSpec {
 		NotOnOrAfter: t0.Add(5 * time.Minute), NameID: "alice-0001", NameIDFormat: FormatPersistent,
 		SessionIndex: "_session-1",
 		Attributes: []Attribute{
-			{Name: "urn:oid:0.9.2342.19200300.100.1.3", FriendlyName: "mail", Values: []string{"alice@example.com"}},
+			{Name: "urn:oid:0.9.2342.19200300.100.1.3", FriendlyName: "mail",
+				Values: []string{"alice@example.com"}},
 			{Name: "displayName", Values: []string{"Alice Example"}},
 			{Name: "memberOf", Values: []string{"engineering", "vault-admins"}},
 		},
@@ -282,6 +283,11 @@ func docBytes(t testing.TB, root *etree.Element) []byte {
 	return b
 }
 
+// signedEl is the assertion s signed by the test IdP with rsa-sha256.
+func signedEl(t testing.TB, s respSpec) *etree.Element {
+	return idp.sign(t, assertionEl(s), AlgRSASHA256)
+}
+
 // signedAssertionResponse is the most common IdP shape: assertion signed, response not.
 func (idp *testIdP) signedAssertionResponse(t testing.TB, s respSpec) []byte {
 	return docBytes(t, responseEl(s, idp.sign(t, assertionEl(s), AlgRSASHA256)))
@@ -321,7 +327,8 @@ func (idp *testIdP) resign(t testing.TB, el *etree.Element, edit func(signedInfo
 		}
 		h := redigest.New()
 		h.Write(canon)
-		firstChild(firstChild(si, "Reference"), "DigestValue").SetText(base64.StdEncoding.EncodeToString(h.Sum(nil)))
+		digest := base64.StdEncoding.EncodeToString(h.Sum(nil))
+		firstChild(firstChild(si, "Reference"), "DigestValue").SetText(digest)
 	}
 	nsctx, err := etreeutils.NSBuildParentContext(si)
 	if err != nil {
@@ -339,7 +346,8 @@ func (idp *testIdP) resign(t testing.TB, el *etree.Element, edit func(signedInfo
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := ctx.SetSignatureMethod(firstChild(si, "SignatureMethod").SelectAttrValue("Algorithm", "")); err != nil {
+	method := firstChild(si, "SignatureMethod").SelectAttrValue("Algorithm", "")
+	if err := ctx.SetSignatureMethod(method); err != nil {
 		t.Fatal(err)
 	}
 	value, err := ctx.SignString(string(canon))

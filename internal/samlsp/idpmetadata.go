@@ -79,7 +79,7 @@ func (c *Config) ApplyIdPMetadata(data []byte, entityID string) error {
 	desc := ed.IDPSSODescriptors[0]
 	binding, sso := pickEndpoint(desc.SingleSignOnServices, c.IdpBindingType)
 	if sso == "" {
-		return errors.New("idp metadata has no single sign-on service for HTTP-Redirect or HTTP-POST")
+		return errors.New("idp metadata has no HTTP-Redirect or HTTP-POST single sign-on service")
 	}
 	cert := ""
 	for _, kd := range desc.KeyDescriptors {
@@ -98,13 +98,15 @@ func (c *Config) ApplyIdPMetadata(data []byte, entityID string) error {
 	_, slo := pickEndpoint(desc.SingleLogoutServices, binding)
 	c.IdpEntityID, c.IdpBindingType, c.IdpSingleSignOnServiceURL = ed.EntityID, binding, sso
 	c.IdpSingleLogoutServiceURL, c.IdpX509PublicCert = slo, cert
-	c.IdpWantAuthnRequestsSigned = desc.WantAuthnRequestsSigned != nil && *desc.WantAuthnRequestsSigned
+	want := desc.WantAuthnRequestsSigned
+	c.IdpWantAuthnRequestsSigned = want != nil && *want
 	return nil
 }
 
 // pickEndpoint returns the location for the preferred binding, else HTTP-POST, else HTTP-Redirect.
 func pickEndpoint(eps []saml.Endpoint, preferred BindingType) (BindingType, string) {
-	uri := map[BindingType]string{BindingPost: saml.HTTPPostBinding, BindingRedirect: saml.HTTPRedirectBinding}
+	uri := map[BindingType]string{BindingPost: saml.HTTPPostBinding,
+		BindingRedirect: saml.HTTPRedirectBinding}
 	order := []BindingType{BindingPost, BindingRedirect}
 	if preferred == BindingRedirect {
 		order = []BindingType{BindingRedirect, BindingPost}
@@ -141,7 +143,7 @@ func findIdPEntity(data []byte, entityID string) (*saml.EntityDescriptor, error)
 		}
 		candidates = flattenEntities(eds)
 	default:
-		return nil, fmt.Errorf("idp metadata root is %s, not a SAML metadata EntityDescriptor", root.Local)
+		return nil, fmt.Errorf("idp metadata root is %s, not a SAML EntityDescriptor", root.Local)
 	}
 	var found []saml.EntityDescriptor
 	for _, ed := range candidates {
@@ -153,7 +155,7 @@ func findIdPEntity(data []byte, entityID string) (*saml.EntityDescriptor, error)
 	case len(found) == 0:
 		return nil, errors.New("idp metadata holds no matching identity provider")
 	case len(found) > 1:
-		return nil, fmt.Errorf("idp metadata holds %d identity providers; name the entity ID", len(found))
+		return nil, fmt.Errorf("idp metadata holds %d identity providers; name one", len(found))
 	}
 	return &found[0], nil
 }

@@ -39,7 +39,7 @@ func idpMetadataXML(entityID, cert string, wantSigned bool) string {
 
 func TestApplyIdPMetadata(t *testing.T) {
 	fixtures(t)
-	doc := []byte(idpMetadataXML(testIdPEntityID, fixtureIdP.certB64(), true))
+	doc := []byte(idpMetadataXML(testIdPEntityID, idp.certB64(), true))
 	t.Run("post preferred by default", func(t *testing.T) {
 		var c Config
 		if err := c.ApplyIdPMetadata(doc, ""); err != nil {
@@ -48,7 +48,7 @@ func TestApplyIdPMetadata(t *testing.T) {
 		c.Normalize()
 		want := Config{IdpEntityID: testIdPEntityID, IdpBindingType: BindingPost,
 			IdpSingleSignOnServiceURL: "https://idp.example.test/sso/post",
-			IdpSingleLogoutServiceURL: "https://idp.example.test/slo/post", IdpX509PublicCert: fixtureIdP.certB64(),
+			IdpSingleLogoutServiceURL: "https://idp.example.test/slo/post", IdpX509PublicCert: idp.certB64(),
 			IdpWantAuthnRequestsSigned: true, SpOutboundSigningAlgorithm: AlgRSASHA256}
 		if c != want {
 			t.Fatalf("config = %+v\nwant %+v", c, want)
@@ -62,16 +62,18 @@ func TestApplyIdPMetadata(t *testing.T) {
 		if err := c.ApplyIdPMetadata(doc, ""); err != nil {
 			t.Fatal(err)
 		}
-		if c.IdpBindingType != BindingRedirect || c.IdpSingleSignOnServiceURL != "https://idp.example.test/sso/redirect" ||
-			c.IdpSingleLogoutServiceURL != "https://idp.example.test/slo/redirect" || !c.SpWantAssertionsSigned {
+		if c.IdpBindingType != BindingRedirect || !c.SpWantAssertionsSigned ||
+			c.IdpSingleSignOnServiceURL != "https://idp.example.test/sso/redirect" ||
+			c.IdpSingleLogoutServiceURL != "https://idp.example.test/slo/redirect" {
 			t.Fatalf("config = %+v", c)
 		}
 	})
+	entity := func(id string, p *testIdP) string {
+		return strings.TrimPrefix(idpMetadataXML(id, p.certB64(), false), `<?xml version="1.0"?>`)
+	}
 	aggregate := `<md:EntitiesDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata">` +
-		strings.TrimPrefix(idpMetadataXML("https://a.example.test/", fixtureIdP.certB64(), false), `<?xml version="1.0"?>`) +
-		`<md:EntitiesDescriptor>` +
-		strings.TrimPrefix(idpMetadataXML("https://b.example.test/", otherIdP.certB64(), false), `<?xml version="1.0"?>`) +
-		`</md:EntitiesDescriptor></md:EntitiesDescriptor>`
+		entity("https://a.example.test/", idp) + `<md:EntitiesDescriptor>` +
+		entity("https://b.example.test/", otherIdP) + `</md:EntitiesDescriptor></md:EntitiesDescriptor>`
 	t.Run("aggregate by entity id", func(t *testing.T) {
 		var c Config
 		if err := c.ApplyIdPMetadata([]byte(aggregate), "https://b.example.test/"); err != nil {
@@ -86,7 +88,7 @@ func TestApplyIdPMetadata(t *testing.T) {
 		"unknown entity id":           {aggregate, "https://c.example.test/"},
 		"not metadata":                {`<html><body>login</body></html>`, ""},
 		"not xml":                     {`{"entityID": "x"}`, ""},
-		"no signing certificate":      {strings.Replace(string(doc), `use="signing"`, `use="encryption"`, 1), ""},
+		"no signing certificate":      {strings.Replace(string(doc), `"signing"`, `"encryption"`, 1), ""},
 		"no usable sso binding": {strings.ReplaceAll(strings.ReplaceAll(string(doc), "HTTP-Redirect", "SOAP"),
 			"HTTP-POST", "PAOS"), ""},
 	} {
@@ -101,7 +103,7 @@ func TestApplyIdPMetadata(t *testing.T) {
 
 func TestFetchIdPMetadata(t *testing.T) {
 	fixtures(t)
-	doc := idpMetadataXML(testIdPEntityID, fixtureIdP.certB64(), false)
+	doc := idpMetadataXML(testIdPEntityID, idp.certB64(), false)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/metadata":
@@ -120,17 +122,18 @@ func TestFetchIdPMetadata(t *testing.T) {
 	if err != nil || string(got) != doc {
 		t.Fatalf("fetch = %d bytes, %v", len(got), err)
 	}
-	for name, call := range map[string]func() error{
-		"too large": func() error { _, err := FetchIdPMetadata(ctx, srv.Client(), srv.URL+"/big", 1024, 0); return err },
-		"timeout": func() error {
-			_, err := FetchIdPMetadata(ctx, srv.Client(), srv.URL+"/hang", 0, 20*time.Millisecond)
-			return err
-		},
-		"not found": func() error { _, err := FetchIdPMetadata(ctx, srv.Client(), srv.URL+"/nope", 0, 0); return err },
-		"file url":  func() error { _, err := FetchIdPMetadata(ctx, srv.Client(), "file:///etc/passwd", 0, 0); return err },
+	for name, tt := range map[string]struct {
+		url     string
+		max     int64
+		timeout time.Duration
+	}{
+		"too large": {srv.URL + "/big", 1024, 0},
+		"timeout":   {srv.URL + "/hang", 0, 20 * time.Millisecond},
+		"not found": {srv.URL + "/nope", 0, 0},
+		"file url":  {"file:///etc/passwd", 0, 0},
 	} {
 		t.Run(name, func(t *testing.T) {
-			if err := call(); err == nil {
+			if _, err := FetchIdPMetadata(ctx, srv.Client(), tt.url, tt.max, tt.timeout); err == nil {
 				t.Fatal("no error")
 			}
 		})

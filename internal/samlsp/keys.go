@@ -159,8 +159,9 @@ func (ks KeySet) MarshalPEM() (secret.String, error) {
 				return fmt.Errorf("marshal %s key: %w", item.use, err)
 			}
 			headers := map[string]string{pemHeaderUse: item.use, pemHeaderGen: slot}
+			cert := item.kp.Cert.Raw
 			_ = pem.Encode(&buf, &pem.Block{Type: pemKeyType, Headers: headers, Bytes: der})
-			_ = pem.Encode(&buf, &pem.Block{Type: pemCertType, Headers: headers, Bytes: item.kp.Cert.Raw})
+			_ = pem.Encode(&buf, &pem.Block{Type: pemCertType, Headers: headers, Bytes: cert})
 		}
 		return nil
 	}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/crewjam/saml"
@@ -70,7 +71,8 @@ func (sp *ServiceProvider) ParseLogoutRequest(ctx context.Context, r *http.Reque
 	if seen {
 		return nil, errorf(KindReplayed, "logout request %q was already used", lr.ID)
 	}
-	out := &LogoutRequest{ID: lr.ID, NameID: lr.NameID.Value, NameIDFormat: lr.NameID.Format, RelayState: relay}
+	out := &LogoutRequest{ID: lr.ID, NameID: lr.NameID.Value, NameIDFormat: lr.NameID.Format,
+		RelayState: relay}
 	for _, si := range lr.AllSessionIndexes() {
 		out.SessionIndexes = append(out.SessionIndexes, si.Value)
 	}
@@ -80,8 +82,8 @@ func (sp *ServiceProvider) ParseLogoutRequest(ctx context.Context, r *http.Reque
 // ParseLogoutResponse verifies the IdP's answer to a LogoutRequest this browser sent (its ID in
 // allowedRequestIDs) and returns the ID it answers. A status other than success is an error of
 // kind KindStatus.
-func (sp *ServiceProvider) ParseLogoutResponse(r *http.Request, allowedRequestIDs []string, now time.Time) (
-	string, error) {
+func (sp *ServiceProvider) ParseLogoutResponse(r *http.Request, allowedRequestIDs []string,
+	now time.Time) (string, error) {
 	if _, err := sp.precheckLogout(r, "SAMLResponse"); err != nil {
 		return "", err
 	}
@@ -93,7 +95,7 @@ func (sp *ServiceProvider) ParseLogoutResponse(r *http.Request, allowedRequestID
 }
 
 func (sp *ServiceProvider) newVerifier(now time.Time) *verifier {
-	return &verifier{minStrength: algStrength[sp.cfg.minimumAlgorithm()], cert: sp.idpCert,
+	return &verifier{minStrength: sp.minStrength(), cert: sp.idpCert,
 		checkDates: sp.cfg.SpValidateCertificates, now: now}
 }
 
@@ -108,16 +110,7 @@ func (sp *ServiceProvider) precheckLogout(r *http.Request, param string) (string
 		return "", errorf(KindUnsupportedBinding, "artifact binding is refused")
 	}
 	if q.Get(param) != "" {
-		if len(r.URL.RawQuery) > 2*base64.StdEncoding.EncodedLen(sp.opts.MaxRedirectBytes) {
-			return "", errorf(KindTooLarge, "redirect query is %d bytes", len(r.URL.RawQuery))
-		}
-		if alg := q.Get("SigAlg"); alg != "" && algStrength[alg] < algStrength[sp.cfg.minimumAlgorithm()] {
-			return "", errorf(KindAlgorithm, "SigAlg %q is below the configured minimum", alg)
-		}
-		if _, err := inflateBounded(q.Get(param), sp.opts.MaxRedirectBytes); err != nil {
-			return "", err
-		}
-		return q.Get("RelayState"), nil
+		return q.Get("RelayState"), sp.precheckRedirect(r.URL.RawQuery, q, param)
 	}
 	if r.Method != http.MethodPost {
 		return "", errorf(KindMalformed, "no %s in the query of a %s request", param, r.Method)
@@ -137,13 +130,26 @@ func (sp *ServiceProvider) precheckLogout(r *http.Request, param string) (string
 	if r.PostForm.Has("SigAlg") || r.PostForm.Has("Signature") {
 		return "", errorf(KindUnsupportedBinding, "HTTP-POST-SimpleSign is not supported")
 	}
-	if len(r.PostForm[param]) != 1 {
-		return "", errorf(KindMalformed, "form has %d %s fields, want 1", len(r.PostForm[param]), param)
+	if n := len(r.PostForm[param]); n != 1 {
+		return "", errorf(KindMalformed, "form has %d %s fields, want 1", n, param)
 	}
 	if _, err := sp.decodePosted(r.PostForm.Get(param)); err != nil {
 		return "", err
 	}
 	return r.PostForm.Get("RelayState"), nil
+}
+
+// precheckRedirect bounds the query, applies the SigAlg floor and inflates the message once with
+// the limit.
+func (sp *ServiceProvider) precheckRedirect(rawQuery string, q url.Values, param string) error {
+	if len(rawQuery) > 2*base64.StdEncoding.EncodedLen(sp.opts.MaxRedirectBytes) {
+		return errorf(KindTooLarge, "redirect query is %d bytes", len(rawQuery))
+	}
+	if alg := q.Get("SigAlg"); alg != "" && algStrength[alg] < sp.minStrength() {
+		return errorf(KindAlgorithm, "SigAlg %q is below the configured minimum", alg)
+	}
+	_, err := inflateBounded(q.Get(param), sp.opts.MaxRedirectBytes)
+	return err
 }
 
 // inflateBounded decodes an HTTP-Redirect binding message (base64 of raw DEFLATE) and inflates at
@@ -204,7 +210,8 @@ func (sp *ServiceProvider) MakeLogoutRequest(random io.Reader, now time.Time, su
 
 // MakeLogoutResponse answers an IdP's LogoutRequest with success, on the configured binding,
 // signed. Its own ID comes from crewjam's random source: nothing needs to remember it.
-func (sp *ServiceProvider) MakeLogoutResponse(requestID, relayState string, now time.Time) (*LogoutMessage, error) {
+func (sp *ServiceProvider) MakeLogoutResponse(requestID, relayState string, now time.Time) (
+	*LogoutMessage, error) {
 	if sp.cfg.IdpSingleLogoutServiceURL == "" {
 		return nil, ErrNoSingleLogout
 	}

@@ -35,7 +35,8 @@ func (sp *ServiceProvider) Metadata(now time.Time) ([]byte, error) {
 		d.KeyDescriptors = append(d.KeyDescriptors, keyDescriptor("signing", g.Signing, nil))
 	}
 	for _, g := range generations {
-		d.KeyDescriptors = append(d.KeyDescriptors, keyDescriptor("encryption", g.Encryption, encMethods))
+		kd := keyDescriptor("encryption", g.Encryption, encMethods)
+		d.KeyDescriptors = append(d.KeyDescriptors, kd)
 	}
 	signs, wantSigned := sp.cfg.signsAuthnRequests(), sp.cfg.SpWantAssertionsSigned
 	d.AuthnRequestsSigned, d.WantAssertionsSigned = &signs, &wantSigned

@@ -17,7 +17,8 @@ import (
 // records by organization too, or one organization's IdP could block another's assertion IDs.
 // Any error refuses the message.
 type ReplayCache interface {
-	Seen(ctx context.Context, assertionID string, notOnOrAfter time.Time) (alreadySeen bool, err error)
+	Seen(ctx context.Context, assertionID string, notOnOrAfter time.Time) (
+		alreadySeen bool, err error)
 }
 
 // ErrReplayCacheFull is returned by MemoryReplayCache when it holds its maximum of live entries:
@@ -39,7 +40,8 @@ func NewMemoryReplayCache(clk clock.Clock, maxEntries int) *MemoryReplayCache {
 }
 
 // Seen implements ReplayCache.
-func (c *MemoryReplayCache) Seen(ctx context.Context, id string, notOnOrAfter time.Time) (bool, error) {
+func (c *MemoryReplayCache) Seen(ctx context.Context, id string, notOnOrAfter time.Time) (
+	bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}

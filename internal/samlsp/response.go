@@ -57,8 +57,10 @@ type Assertion struct {
 // LogValue logs identifiers only, never the NameID or attributes.
 func (a *Assertion) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("assertion_id", a.ID), slog.String("issuer", a.Issuer),
-		slog.String("name_id_format", a.NameIDFormat), slog.Int("attribute_count", len(a.Attributes)),
-		slog.Bool("assertion_signed", a.AssertionSigned), slog.Bool("response_signed", a.ResponseSigned),
+		slog.String("name_id_format", a.NameIDFormat),
+		slog.Int("attribute_count", len(a.Attributes)),
+		slog.Bool("assertion_signed", a.AssertionSigned),
+		slog.Bool("response_signed", a.ResponseSigned),
 		slog.Bool("encrypted", a.Encrypted))
 }
 
@@ -70,13 +72,13 @@ func (a *Assertion) String() string {
 
 // ParseResponseRequest reads an HTTP-POST binding response from the assertion consumer service
 // request r (the body is read with a size limit) and verifies it; see ParseResponse.
-func (sp *ServiceProvider) ParseResponseRequest(ctx context.Context, r *http.Request, allowedRequestIDs []string,
-	now time.Time) (*Assertion, error) {
+func (sp *ServiceProvider) ParseResponseRequest(ctx context.Context, r *http.Request,
+	allowedRequestIDs []string, now time.Time) (*Assertion, error) {
 	if r.URL.Query().Has("SAMLart") {
 		return nil, errorf(KindUnsupportedBinding, "artifact binding is refused")
 	}
 	if r.Method != http.MethodPost {
-		return nil, errorf(KindUnsupportedBinding, "responses are accepted with HTTP-POST only, not %s", r.Method)
+		return nil, errorf(KindUnsupportedBinding, "responses come by HTTP-POST only, not %s", r.Method)
 	}
 	// Room for the base64 response (with line breaks) and a RelayState.
 	limit := int64(base64.StdEncoding.EncodedLen(sp.opts.MaxResponseBytes))*105/100 + 8<<10
@@ -98,8 +100,8 @@ func (sp *ServiceProvider) ParseResponseRequest(ctx context.Context, r *http.Req
 //
 // The artifact binding (SAMLart) and HTTP-POST-SimpleSign are refused. The checks applied are
 // listed in doc.go; any failure returns an *Error.
-func (sp *ServiceProvider) ParseResponse(ctx context.Context, form url.Values, allowedRequestIDs []string,
-	now time.Time) (*Assertion, error) {
+func (sp *ServiceProvider) ParseResponse(ctx context.Context, form url.Values,
+	allowedRequestIDs []string, now time.Time) (*Assertion, error) {
 	if form.Has("SAMLart") {
 		return nil, errorf(KindUnsupportedBinding, "artifact binding is refused")
 	}
@@ -143,12 +145,12 @@ func (sp *ServiceProvider) decodePosted(v string) ([]byte, error) {
 }
 
 // ParseResponseXML verifies a decoded Response document; see ParseResponse.
-func (sp *ServiceProvider) ParseResponseXML(ctx context.Context, doc []byte, allowedRequestIDs []string,
-	now time.Time) (*Assertion, error) {
+func (sp *ServiceProvider) ParseResponseXML(ctx context.Context, doc []byte,
+	allowedRequestIDs []string, now time.Time) (*Assertion, error) {
 	if len(doc) > sp.opts.MaxResponseBytes {
 		return nil, errorf(KindTooLarge, "message is %d bytes", len(doc))
 	}
-	allowed := slices.DeleteFunc(slices.Clone(allowedRequestIDs), func(s string) bool { return s == "" })
+	allowed := slices.DeleteFunc(slices.Clone(allowedRequestIDs), func(id string) bool { return id == "" })
 	shape, err := sp.precheck(doc, allowed)
 	if err != nil {
 		return nil, err
@@ -195,7 +197,8 @@ type shape struct {
 // child, with no other Assertion, EncryptedAssertion or Response anywhere in the document. This
 // shuts out signature-wrapping layouts whatever the library beneath does with them. It also
 // refuses a Destination other than the ACS (also when absent), an unsolicited response early
-// when those are off, and an InResponseTo that is not outstanding. Refusing on unauthenticated data is always safe; nothing here is trusted later.
+// when those are off, and an InResponseTo that is not outstanding. Refusing on unauthenticated
+// data is always safe; nothing read here is trusted later.
 func (sp *ServiceProvider) precheck(doc []byte, allowed []string) (shape, error) {
 	d := etree.NewDocument()
 	if err := d.ReadFromBytes(doc); err != nil {
@@ -211,12 +214,12 @@ func (sp *ServiceProvider) precheck(doc []byte, allowed []string) (shape, error)
 	assertions := append(descendants(root, nsAssertion, "Assertion"),
 		descendants(root, nsAssertion, "EncryptedAssertion")...)
 	if len(assertions) != 1 || assertions[0].Parent() != root {
-		return shape{}, errorf(KindMalformed,
-			"response must hold exactly one Assertion or EncryptedAssertion, as a direct child; found %d",
-			len(assertions))
+		return shape{}, errorf(KindMalformed, "response must hold exactly one Assertion or "+
+			"EncryptedAssertion, as a direct child; found %d", len(assertions))
 	}
-	s := shape{rootID: root.SelectAttrValue("ID", ""), inResponseTo: root.SelectAttrValue("InResponseTo", ""),
-		encrypted: assertions[0].Tag == "EncryptedAssertion"}
+	s := shape{rootID: root.SelectAttrValue("ID", ""),
+		inResponseTo: root.SelectAttrValue("InResponseTo", ""),
+		encrypted:    assertions[0].Tag == "EncryptedAssertion"}
 	switch dest := root.SelectAttrValue("Destination", ""); {
 	case dest != sp.ep.ACSURL:
 		// Stricter than crewjam, which lets an unsigned Response omit it: every IdP sends it, and
@@ -225,7 +228,7 @@ func (sp *ServiceProvider) precheck(doc []byte, allowed []string) (shape, error)
 	case s.inResponseTo == "" && !sp.cfg.IdpAllowUnsolicitedAuthnResponse:
 		return shape{}, errorf(KindUnsolicited, "unsolicited response while those are not allowed")
 	case s.inResponseTo != "" && !slices.Contains(allowed, s.inResponseTo):
-		return shape{}, errorf(KindRequestID, "InResponseTo %q is not an outstanding request", s.inResponseTo)
+		return shape{}, errorf(KindRequestID, "InResponseTo %q is not outstanding", s.inResponseTo)
 	}
 	return s, nil
 }
@@ -238,9 +241,10 @@ func (sp *ServiceProvider) check(got *saml.Assertion, v *verifier, s shape, allo
 		return nil, errorf(KindMalformed, "assertion has no ID")
 	}
 	a := &Assertion{ID: got.ID, Issuer: got.Issuer.Value, Encrypted: s.encrypted,
-		AssertionSigned: v.hasVerified("Assertion", got.ID), ResponseSigned: v.hasVerified("Response", s.rootID)}
+		AssertionSigned: v.hasVerified("Assertion", got.ID),
+		ResponseSigned:  v.hasVerified("Response", s.rootID)}
 	if sp.cfg.SpWantAssertionsSigned && !a.AssertionSigned {
-		return nil, errorf(KindSignature, "assertion is not signed and the configuration requires it")
+		return nil, errorf(KindSignature, "assertion is not signed and the configuration wants it")
 	}
 	if !a.AssertionSigned && !a.ResponseSigned {
 		return nil, errorf(KindSignature, "neither the response nor the assertion is signed")
@@ -255,25 +259,33 @@ func (sp *ServiceProvider) check(got *saml.Assertion, v *verifier, s shape, allo
 	if err != nil {
 		return nil, err
 	}
-	a.InResponseTo = conf.InResponseTo
-	if a.InResponseTo == "" {
-		a.InResponseTo = s.inResponseTo
-	}
-	if got.Subject == nil || got.Subject.NameID == nil || strings.TrimSpace(got.Subject.NameID.Value) == "" {
+	if got.Subject.NameID == nil || strings.TrimSpace(got.Subject.NameID.Value) == "" {
 		return nil, errorf(KindNoSubject, "assertion has no NameID")
 	}
+	fill(a, got, conf, s)
+	return a, nil
+}
+
+// fill copies the verified content into the result. The request answered is the one the
+// assertion names; the Response's InResponseTo counts only when the Response itself was signed
+// (its root attributes are then covered by the signature).
+func fill(a *Assertion, got *saml.Assertion, conf *saml.SubjectConfirmationData, s shape) {
+	a.InResponseTo = conf.InResponseTo
+	if a.InResponseTo == "" && a.ResponseSigned {
+		a.InResponseTo = s.inResponseTo
+	}
 	n := got.Subject.NameID
-	a.NameID, a.NameIDFormat, a.NameQualifier, a.SPNameQualifier = n.Value, n.Format, n.NameQualifier, n.SPNameQualifier
+	a.NameID, a.NameIDFormat = n.Value, n.Format
+	a.NameQualifier, a.SPNameQualifier = n.NameQualifier, n.SPNameQualifier
 	a.NotOnOrAfter = conf.NotOnOrAfter
-	if c := got.Conditions; c != nil && !c.NotOnOrAfter.IsZero() && c.NotOnOrAfter.Before(a.NotOnOrAfter) {
-		a.NotOnOrAfter = c.NotOnOrAfter
+	if c := got.Conditions; c != nil && !c.NotOnOrAfter.IsZero() {
+		a.NotOnOrAfter = earliest(a.NotOnOrAfter, c.NotOnOrAfter)
 	}
 	if len(got.AuthnStatements) > 0 {
 		a.SessionIndex = got.AuthnStatements[0].SessionIndex
 		a.AuthnInstant = got.AuthnStatements[0].AuthnInstant
 	}
 	a.Attributes = attributes(got)
-	return a, nil
 }
 
 // checkConditions applies the audience restriction (saml-core §2.5.1.4: every restriction must
@@ -292,10 +304,10 @@ func (sp *ServiceProvider) checkConditions(got *saml.Assertion, now time.Time) e
 	}
 	skew := sp.opts.ClockSkew
 	if !c.NotBefore.IsZero() && now.Add(skew).Before(c.NotBefore) {
-		return errorf(KindNotYetValid, "assertion not valid before %s", c.NotBefore.Format(time.RFC3339))
+		return errorf(KindNotYetValid, "assertion not valid before %s", stamp(c.NotBefore))
 	}
 	if !c.NotOnOrAfter.IsZero() && !now.Before(c.NotOnOrAfter.Add(skew)) {
-		return errorf(KindExpired, "assertion expired at %s", c.NotOnOrAfter.Format(time.RFC3339))
+		return errorf(KindExpired, "assertion expired at %s", stamp(c.NotOnOrAfter))
 	}
 	return nil
 }
@@ -326,20 +338,20 @@ func (sp *ServiceProvider) checkConfirmation(got *saml.Assertion, s shape, allow
 	return nil, first
 }
 
-func (sp *ServiceProvider) checkBearerData(d *saml.SubjectConfirmationData, s shape, allowed []string,
-	now time.Time) error {
+func (sp *ServiceProvider) checkBearerData(d *saml.SubjectConfirmationData, s shape,
+	allowed []string, now time.Time) error {
 	skew := sp.opts.ClockSkew
 	switch {
 	case d.Recipient != sp.ep.ACSURL:
 		return errorf(KindRecipient, "recipient %q is not the acs url", d.Recipient)
 	case d.NotOnOrAfter.IsZero() || !now.Before(d.NotOnOrAfter.Add(skew)):
-		return errorf(KindExpired, "subject confirmation expired at %s", d.NotOnOrAfter.Format(time.RFC3339))
+		return errorf(KindExpired, "subject confirmation expired at %s", stamp(d.NotOnOrAfter))
 	case !d.NotBefore.IsZero() && now.Add(skew).Before(d.NotBefore):
-		return errorf(KindNotYetValid, "subject confirmation not valid before %s", d.NotBefore.Format(time.RFC3339))
+		return errorf(KindNotYetValid, "subject confirmation not valid before %s", stamp(d.NotBefore))
 	case d.InResponseTo == "" && !sp.cfg.IdpAllowUnsolicitedAuthnResponse:
 		return errorf(KindUnsolicited, "unsolicited assertion while those are not allowed")
 	case d.InResponseTo != "" && !slices.Contains(allowed, d.InResponseTo):
-		return errorf(KindRequestID, "assertion answers %q, not an outstanding request", d.InResponseTo)
+		return errorf(KindRequestID, "assertion answers %q, which is not outstanding", d.InResponseTo)
 	case d.InResponseTo != "" && s.inResponseTo != "" && d.InResponseTo != s.inResponseTo:
 		return errorf(KindRequestID, "assertion and response answer different requests")
 	}
@@ -356,6 +368,8 @@ func replayDeadline(a *saml.Assertion) time.Time {
 	return deadline
 }
 
+func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
 func earliest(a, b time.Time) time.Time {
 	if b.Before(a) {
 		return b
@@ -368,7 +382,8 @@ func attributes(a *saml.Assertion) []Attribute {
 	var out []Attribute
 	for _, st := range a.AttributeStatements {
 		for _, at := range st.Attributes {
-			attr := Attribute{Name: at.Name, FriendlyName: at.FriendlyName, NameFormat: at.NameFormat}
+			attr := Attribute{Name: at.Name, FriendlyName: at.FriendlyName,
+				NameFormat: at.NameFormat}
 			for _, v := range at.Values {
 				switch {
 				case v.Nil:

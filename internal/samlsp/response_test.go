@@ -22,25 +22,26 @@ func TestParseResponseAccepts(t *testing.T) {
 		check func(t *testing.T, a *Assertion)
 	}{
 		{name: "signed assertion", build: func(t *testing.T, sp testSP, s respSpec) []byte {
-			return fixtureIdP.signedAssertionResponse(t, s)
+			return idp.signedAssertionResponse(t, s)
 		}, check: func(t *testing.T, a *Assertion) {
 			if !a.AssertionSigned || a.ResponseSigned || a.Encrypted {
-				t.Errorf("protection = %v/%v/%v, want assertion signed only", a.AssertionSigned, a.ResponseSigned,
-					a.Encrypted)
+				t.Errorf("protection = %v/%v/%v, want assertion signed only", a.AssertionSigned,
+					a.ResponseSigned, a.Encrypted)
 			}
 			if want := t0.Add(5 * time.Minute); !a.NotOnOrAfter.Equal(want) {
 				t.Errorf("NotOnOrAfter = %s, want %s", a.NotOnOrAfter, want)
 			}
 		}},
 		{name: "signed response", edit: func(c *Config) { c.SpWantAssertionsSigned = false },
-			build: func(t *testing.T, sp testSP, s respSpec) []byte { return fixtureIdP.signedResponse(t, s) },
+			build: func(t *testing.T, sp testSP, s respSpec) []byte { return idp.signedResponse(t, s) },
 			check: func(t *testing.T, a *Assertion) {
 				if a.AssertionSigned || !a.ResponseSigned {
-					t.Errorf("protection = %v/%v, want response signed only", a.AssertionSigned, a.ResponseSigned)
+					t.Errorf("protection = %v/%v, want response signed only", a.AssertionSigned,
+						a.ResponseSigned)
 				}
 			}},
 		{name: "both signed", build: func(t *testing.T, sp testSP, s respSpec) []byte {
-			return docBytes(t, fixtureIdP.sign(t, responseEl(s, fixtureIdP.sign(t, assertionEl(s), AlgRSASHA256)),
+			return docBytes(t, idp.sign(t, responseEl(s, signedEl(t, s)),
 				AlgRSASHA512))
 		}, check: func(t *testing.T, a *Assertion) {
 			if !a.AssertionSigned || !a.ResponseSigned {
@@ -48,33 +49,36 @@ func TestParseResponseAccepts(t *testing.T) {
 			}
 		}},
 		{name: "encrypted assertion", build: func(t *testing.T, sp testSP, s respSpec) []byte {
-			ea := encrypt(t, fixtureIdP.sign(t, assertionEl(s), AlgRSASHA256), spKeys.Encryption.Cert)
+			ea := encrypt(t, signedEl(t, s), spKeys.Encryption.Cert)
 			return docBytes(t, responseEl(s, ea))
 		}, check: func(t *testing.T, a *Assertion) {
 			if !a.Encrypted || !a.AssertionSigned {
 				t.Errorf("encrypted=%v assertionSigned=%v, want both", a.Encrypted, a.AssertionSigned)
 			}
 		}},
-		{name: "encrypted to the previous key during rotation", build: func(t *testing.T, sp testSP, s respSpec) []byte {
-			ea := encrypt(t, fixtureIdP.sign(t, assertionEl(s), AlgRSASHA256), oldSPKeys.Encryption.Cert)
-			return docBytes(t, responseEl(s, ea))
-		}},
-		{name: "idp-initiated when allowed", edit: func(c *Config) { c.IdpAllowUnsolicitedAuthnResponse = true },
+		{name: "encrypted to the previous key during rotation",
+			build: func(t *testing.T, sp testSP, s respSpec) []byte {
+				ea := encrypt(t, signedEl(t, s), oldSPKeys.Encryption.Cert)
+				return docBytes(t, responseEl(s, ea))
+			}},
+		{name: "idp-initiated when allowed",
+			edit: func(c *Config) { c.IdpAllowUnsolicitedAuthnResponse = true },
 			build: func(t *testing.T, sp testSP, s respSpec) []byte {
 				s.InResponseTo = ""
-				return fixtureIdP.signedAssertionResponse(t, s)
+				return idp.signedAssertionResponse(t, s)
 			}, check: func(t *testing.T, a *Assertion) {
 				if a.InResponseTo != "" {
 					t.Errorf("InResponseTo = %q, want empty", a.InResponseTo)
 				}
 			}},
-		{name: "sha-1 when the minimum allows it", edit: func(c *Config) { c.SpMinIncomingSigningAlgorithm = AlgRSASHA1 },
+		{name: "sha-1 when the minimum allows it",
+			edit: func(c *Config) { c.SpMinIncomingSigningAlgorithm = AlgRSASHA1 },
 			build: func(t *testing.T, sp testSP, s respSpec) []byte {
-				return docBytes(t, responseEl(s, fixtureIdP.sign(t, assertionEl(s), AlgRSASHA1)))
+				return docBytes(t, responseEl(s, idp.sign(t, assertionEl(s), AlgRSASHA1)))
 			}},
 		{name: "just inside the clock skew", build: func(t *testing.T, sp testSP, s respSpec) []byte {
 			s.NotOnOrAfter = t0.Add(-DefaultClockSkew + 1e9)
-			return fixtureIdP.signedAssertionResponse(t, s)
+			return idp.signedAssertionResponse(t, s)
 		}},
 	}
 	for _, tt := range tests {
@@ -118,7 +122,7 @@ func causeOf(err error) error {
 
 func TestParseResponseRecordsTheAssertionID(t *testing.T) {
 	sp := newTestSP(t, nil)
-	doc := fixtureIdP.signedAssertionResponse(t, sp.spec())
+	doc := idp.signedAssertionResponse(t, sp.spec())
 	if _, err := sp.parse(doc); err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +139,7 @@ func TestResignControl(t *testing.T) {
 	t.Run("unchanged", func(t *testing.T) {
 		sp := newTestSP(t, nil)
 		s := sp.spec()
-		a := fixtureIdP.resign(t, fixtureIdP.sign(t, assertionEl(s), AlgRSASHA256), func(*etree.Element) {},
+		a := idp.resign(t, signedEl(t, s), func(*etree.Element) {},
 			crypto.SHA256)
 		if _, err := sp.parse(docBytes(t, responseEl(s, a))); err != nil {
 			t.Fatalf("refused: %v (cause: %v)", err, causeOf(err))
@@ -144,7 +148,7 @@ func TestResignControl(t *testing.T) {
 	t.Run("sha-1 digest allowed", func(t *testing.T) {
 		sp := newTestSP(t, func(c *Config) { c.SpMinIncomingSigningAlgorithm = AlgRSASHA1 })
 		s := sp.spec()
-		a := fixtureIdP.resign(t, fixtureIdP.sign(t, assertionEl(s), AlgRSASHA256), func(si *etree.Element) {
+		a := idp.resign(t, signedEl(t, s), func(si *etree.Element) {
 			firstChild(firstChild(si, "Reference"), "DigestMethod").CreateAttr("Algorithm",
 				"http://www.w3.org/2000/09/xmldsig#sha1")
 		}, crypto.SHA1)
@@ -163,7 +167,7 @@ func TestParseResponseRequest(t *testing.T) {
 		return r
 	}
 	a, err := sp.ParseResponseRequest(context.Background(),
-		post(form(fixtureIdP.signedAssertionResponse(t, sp.spec())).Encode()), []string{testRequestID}, t0)
+		post(form(idp.signedAssertionResponse(t, sp.spec())).Encode()), []string{testRequestID}, t0)
 	if err != nil {
 		t.Fatalf("refused: %v (cause %v)", err, causeOf(err))
 	}
@@ -183,6 +187,38 @@ func TestParseResponseRequest(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			a, err := sp.ParseResponseRequest(context.Background(), tt.r, []string{testRequestID}, t0)
 			requireRefused(t, a, err, tt.want)
+		})
+	}
+}
+
+// TestInResponseToComesFromSignedContent: the request a response answers is taken from the
+// assertion, or from the Response only when the Response is signed; an unsigned wrapper naming a
+// pending request cannot make an unsolicited assertion look solicited.
+func TestInResponseToComesFromSignedContent(t *testing.T) {
+	unsolicited := newTestSP(t, nil).spec()
+	unsolicited.InResponseTo = ""
+	wrapper := unsolicited
+	wrapper.InResponseTo = testRequestID
+	unsolicited.AssertionID = "_assert-2"
+	for name, tt := range map[string]struct {
+		doc  []byte
+		want string
+	}{
+		"unsigned wrapper": {docBytes(t, responseEl(wrapper, signedEl(t, unsolicited))), ""},
+		"signed response": {docBytes(t, idp.sign(t, responseEl(wrapper, assertionEl(unsolicited)),
+			AlgRSASHA256)), testRequestID},
+	} {
+		t.Run(name, func(t *testing.T) {
+			sp := newTestSP(t, func(c *Config) {
+				c.IdpAllowUnsolicitedAuthnResponse, c.SpWantAssertionsSigned = true, false
+			})
+			a, err := sp.parse(tt.doc)
+			if err != nil {
+				t.Fatalf("refused: %v (cause %v)", err, causeOf(err))
+			}
+			if a.InResponseTo != tt.want {
+				t.Fatalf("InResponseTo = %q, want %q", a.InResponseTo, tt.want)
+			}
 		})
 	}
 }

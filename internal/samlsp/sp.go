@@ -79,8 +79,8 @@ func New(cfg Config, keys KeySet, ep Endpoints, opts Options) (*ServiceProvider,
 	}
 	sp := &ServiceProvider{cfg: cfg, keys: keys, ep: ep, opts: opts, idpCert: cert,
 		idpCertB64: base64.StdEncoding.EncodeToString(cert.Raw)}
-	for dst, src := range map[*url.URL]string{&sp.urls.metadata: ep.MetadataURL, &sp.urls.acs: ep.ACSURL,
-		&sp.urls.slo: ep.SLOURL} {
+	for dst, src := range map[*url.URL]string{&sp.urls.metadata: ep.MetadataURL,
+		&sp.urls.acs: ep.ACSURL, &sp.urls.slo: ep.SLOURL} {
 		u, err := url.Parse(src)
 		if err != nil || !u.IsAbs() {
 			return nil, fmt.Errorf("sp endpoint %q is not an absolute url", src)
@@ -106,7 +106,8 @@ func (sp *ServiceProvider) idpMetadata() *saml.EntityDescriptor {
 	want := sp.cfg.IdpWantAuthnRequestsSigned
 	desc := saml.IDPSSODescriptor{
 		WantAuthnRequestsSigned: &want,
-		SingleSignOnServices:    []saml.Endpoint{{Binding: binding, Location: sp.cfg.IdpSingleSignOnServiceURL}},
+		SingleSignOnServices: []saml.Endpoint{
+			{Binding: binding, Location: sp.cfg.IdpSingleSignOnServiceURL}},
 	}
 	desc.ProtocolSupportEnumeration = "urn:oasis:names:tc:SAML:2.0:protocol"
 	desc.KeyDescriptors = []saml.KeyDescriptor{{Use: "signing", KeyInfo: saml.KeyInfo{
@@ -117,7 +118,8 @@ func (sp *ServiceProvider) idpMetadata() *saml.EntityDescriptor {
 				saml.Endpoint{Binding: b, Location: sp.cfg.IdpSingleLogoutServiceURL})
 		}
 	}
-	return &saml.EntityDescriptor{EntityID: sp.cfg.IdpEntityID, IDPSSODescriptors: []saml.IDPSSODescriptor{desc}}
+	return &saml.EntityDescriptor{EntityID: sp.cfg.IdpEntityID,
+		IDPSSODescriptors: []saml.IDPSSODescriptor{desc}}
 }
 
 // crewjam builds the library's ServiceProvider for one operation at time now. v, if not nil,
@@ -144,7 +146,7 @@ func (sp *ServiceProvider) crewjam(now time.Time, v *verifier) *saml.ServiceProv
 		AllowIDPInitiated:                sp.cfg.IdpAllowUnsolicitedAuthnResponse,
 		Clock:                            dsig.NewFakeClockAt(now),
 		IgnoreCertificateExpiry:          !sp.cfg.SpValidateCertificates,
-		RejectSHA1Signatures:             algStrength[sp.cfg.minimumAlgorithm()] > algStrength[AlgRSASHA1],
+		RejectSHA1Signatures:             sp.minStrength() > algStrength[AlgRSASHA1],
 		AssertionConsumerServiceBindings: []string{saml.HTTPPostBinding},
 		LogoutBindings:                   []string{saml.HTTPRedirectBinding, saml.HTTPPostBinding},
 		LogoutSignatureMethod:            sp.cfg.outboundAlgorithm(),
@@ -159,3 +161,6 @@ func (sp *ServiceProvider) crewjam(now time.Time, v *verifier) *saml.ServiceProv
 	}
 	return c
 }
+
+// minStrength is the strength (algStrength) every incoming signature algorithm must reach.
+func (sp *ServiceProvider) minStrength() int { return algStrength[sp.cfg.minimumAlgorithm()] }

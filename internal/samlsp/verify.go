@@ -42,7 +42,8 @@ func (v *verifier) VerifySignature(ctx *dsig.ValidationContext, el *etree.Elemen
 
 // VerifySignedElement implements saml.SignedElementVerifier: it returns the element as covered by
 // the signature, which crewjam then reads the message from.
-func (v *verifier) VerifySignedElement(ctx *dsig.ValidationContext, el *etree.Element) (*etree.Element, error) {
+func (v *verifier) VerifySignedElement(ctx *dsig.ValidationContext, el *etree.Element) (
+	*etree.Element, error) {
 	if err := v.checkAlgorithms(el); err != nil {
 		return nil, err
 	}
@@ -107,15 +108,15 @@ func (v *verifier) checkCertificate(sig *etree.Element) error {
 		for _, c := range descendants(sig, dsig.Namespace, dsig.X509CertificateTag) {
 			der, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(c.Text()), ""))
 			if err != nil {
-				return errorf(KindCertificate, "signature KeyInfo certificate is not base64: %w", err)
+				return errorf(KindCertificate, "KeyInfo certificate is not base64: %w", err)
 			}
 			if !bytes.Equal(der, v.cert.Raw) {
-				return errorf(KindCertificate, "signature names a certificate other than the configured one")
+				return errorf(KindCertificate, "signature names another certificate than the configured one")
 			}
 		}
 	}
 	if v.checkDates && (v.now.Before(v.cert.NotBefore) || v.now.After(v.cert.NotAfter)) {
-		return errorf(KindCertificate, "configured idp certificate is not valid at %s", v.now.Format(time.RFC3339))
+		return errorf(KindCertificate, "configured idp certificate is not valid at %s", stamp(v.now))
 	}
 	return nil
 }
@@ -150,7 +151,8 @@ func checkReference(el, sig *etree.Element) error {
 	}
 	id := el.SelectAttrValue("ID", "")
 	if len(refs) != 1 || id == "" {
-		return errorf(KindSignature, "signature of %s has %d references or no ID", el.Tag, len(refs))
+		return errorf(KindSignature, "signature of %s has %d references or no ID", el.Tag,
+			len(refs))
 	}
 	var uris []string
 	for _, a := range refs[0].Attr {
