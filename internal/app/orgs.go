@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/castellan-vault/castellan/internal/config"
@@ -91,4 +92,31 @@ func (m orgMailer) SendConfirmed(ctx context.Context, organizationName, email st
 		return fmt.Errorf("compose confirmation notice: %w", err)
 	}
 	return m.sender.Send(ctx, msg)
+}
+
+// vaultOrgs gives the vault what it needs of organizations (vault.Organizations).
+type vaultOrgs struct {
+	svc      *orgs.Service
+	ipHeader string
+}
+
+func (v vaultOrgs) CheckNewCipher(ctx context.Context, userID, orgID string, collectionIDs []string) error {
+	return v.svc.CheckNewCipher(ctx, userID, orgID, collectionIDs)
+}
+
+func (v vaultOrgs) SyncCollections(ctx context.Context, userID string) (any, error) {
+	return v.svc.UserCollections(ctx, userID)
+}
+
+func (v vaultOrgs) ExportCollections(ctx context.Context, userID, orgID string) (any, error) {
+	return v.svc.ExportCollections(ctx, userID, orgID)
+}
+
+func (v vaultOrgs) PlanImport(r *http.Request, userID, orgID string, cols []orgs.ImportCollection) (orgs.ImportPlan, error) {
+	return v.svc.PlanImport(r.Context(), userID, orgID, cols, orgs.MetaFrom(r, v.ipHeader))
+}
+
+func (v vaultOrgs) RecordClientEvents(r *http.Request, userID string, events []orgs.ClientEvent) error {
+	_, err := v.svc.RecordClientEvents(r.Context(), userID, events, orgs.MetaFrom(r, v.ipHeader))
+	return err
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/castellan-vault/castellan/internal/settings"
 	"github.com/castellan-vault/castellan/internal/storage"
 	"github.com/castellan-vault/castellan/internal/storage/storagetest"
+	"github.com/castellan-vault/castellan/internal/vault"
 )
 
 // fakeMailer records what the service would send.
@@ -102,8 +103,14 @@ func newAPIOn(t testing.TB, db *storage.DB, cfg orgs.Config) *api {
 	}
 	a.svc = svc
 	h := &orgs.Handlers{Service: svc, Logger: logger}
+	v := &vault.Handlers{Store: vault.SQLStore{DB: db}, Accounts: fakeAccounts{}, Orgs: testVaultOrgs{svc},
+		Clock: a.clock, Rand: rand.Reader, Logger: logger}
 	mux := http.NewServeMux()
-	for _, r := range h.Routes() {
+	routes := h.Routes()
+	for _, r := range v.Routes() {
+		routes = append(routes, orgs.Route{Pattern: r.Pattern, Handler: r.Handler})
+	}
+	for _, r := range routes {
 		inner := httpx.Handle(logger, r.Handler)
 		mux.Handle(r.Pattern, http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 			id := req.Header.Get("X-Test-User")
@@ -333,4 +340,35 @@ func (a *api) confirmed(owner, orgID, userID string, typ int) string {
 	a.must(owner, "POST", "/api/organizations/"+orgID+"/users/"+id+"/confirm",
 		map[string]any{"key": rsaEnc(a.t), "defaultUserCollectionName": enc(a.t, "My Items")})
 	return id
+}
+
+// fakeAccounts stands in for the accounts concern in /api/sync.
+type fakeAccounts struct{}
+
+func (fakeAccounts) SyncAccount(_ context.Context, userID string) (any, any, error) {
+	return map[string]any{"id": userID, "object": "profile"}, map[string]any{}, nil
+}
+
+// testVaultOrgs is the app's adapter between the vault and the organization service.
+type testVaultOrgs struct{ svc *orgs.Service }
+
+func (v testVaultOrgs) CheckNewCipher(ctx context.Context, userID, orgID string, cols []string) error {
+	return v.svc.CheckNewCipher(ctx, userID, orgID, cols)
+}
+
+func (v testVaultOrgs) SyncCollections(ctx context.Context, userID string) (any, error) {
+	return v.svc.UserCollections(ctx, userID)
+}
+
+func (v testVaultOrgs) ExportCollections(ctx context.Context, userID, orgID string) (any, error) {
+	return v.svc.ExportCollections(ctx, userID, orgID)
+}
+
+func (v testVaultOrgs) PlanImport(r *http.Request, userID, orgID string, cols []orgs.ImportCollection) (orgs.ImportPlan, error) {
+	return v.svc.PlanImport(r.Context(), userID, orgID, cols, orgs.MetaFrom(r, ""))
+}
+
+func (v testVaultOrgs) RecordClientEvents(r *http.Request, userID string, events []orgs.ClientEvent) error {
+	_, err := v.svc.RecordClientEvents(r.Context(), userID, events, orgs.MetaFrom(r, ""))
+	return err
 }

@@ -97,14 +97,16 @@ func orgAndCaller(r *http.Request) (string, string, error) {
 	return p.UserID, orgID, err
 }
 
-// meta reads where a request came from, for the audit log: the Device-Type header the official
-// clients send, and the client's address.
-func (h *Handlers) meta(r *http.Request) Meta {
+func (h *Handlers) meta(r *http.Request) Meta { return MetaFrom(r, h.IPHeader) }
+
+// MetaFrom reads where a request came from, for the audit log: the Device-Type header the official
+// clients send, and the client's address (from ipHeader, set by a trusted proxy, when not "").
+func MetaFrom(r *http.Request, ipHeader string) Meta {
 	var m Meta
 	if n, err := strconv.Atoi(r.Header.Get("Device-Type")); err == nil && n >= 0 && n < 1000 {
 		m.DeviceType = &n
 	}
-	m.IP = clientIP(r, h.IPHeader)
+	m.IP = clientIP(r, ipHeader)
 	return m
 }
 

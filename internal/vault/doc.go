@@ -15,9 +15,13 @@
 // reported exactly like a missing one: 404, never 401 or 403, which would log an official client
 // out.
 //
-// Organizations arrive with issue 4. The tables already record an item's organization and its
-// collections, and new organization items go through the [Organizations] seam, which refuses every
-// organization until that concern provides one. Places that will change are marked TODO(orgs).
+// An organization's item belongs to the organization (no user) and sits in collections. A user
+// sees it through the collections they reach as a confirmed member, directly or through groups
+// (sqlstore_orgs.go, on orgs.UserAccessQuery), and may change it unless every path is read-only; a
+// change moves the revision date of every member. The [Organizations] seam (internal/orgs) decides
+// who may create an organization's item in which collections, provides the collections of
+// /api/sync, checks the export and import of an organization (orgitems.go), and stores the events
+// clients report.
 //
 // Files:
 //   - model.go: [Cipher], [Folder], cipher types, limits and sentinel errors.
@@ -25,8 +29,9 @@
 //   - request.go: the request bodies ([CipherRequest], [FolderRequest], [ImportRequest], ...) and
 //     their validation.
 //   - response.go: CipherDetails and folder responses, with the document splice.
-//   - store.go, sqlstore.go, sqlstore_folders.go: the [Store] contract and its SQL implementation
-//     (tables of migration 00003).
+//   - store.go, sqlstore.go, sqlstore_folders.go, sqlstore_orgs.go: the [Store] contract and its
+//     SQL implementation (tables of migration 00003, joined to the collection grants of 00004).
 //   - handlers.go: [Handlers], the route table, the seams and error mapping.
-//   - folders.go, ciphers.go, bulk.go, import.go, sync.go, events.go: the handlers, by route group.
+//   - folders.go, ciphers.go, bulk.go, import.go, sync.go, events.go, orgitems.go: the handlers, by
+//     route group.
 package vault

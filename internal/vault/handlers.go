@@ -13,6 +13,7 @@ import (
 	"github.com/castellan-vault/castellan/internal/auth"
 	"github.com/castellan-vault/castellan/internal/clock"
 	"github.com/castellan-vault/castellan/internal/httpx"
+	"github.com/castellan-vault/castellan/internal/orgs"
 	"github.com/castellan-vault/castellan/internal/storage"
 )
 
@@ -22,12 +23,22 @@ type Accounts interface {
 	SyncAccount(ctx context.Context, userID string) (profile, userDecryption any, err error)
 }
 
-// Organizations decides whether a user may put a new item in an organization's collections. Until
-// organizations exist (issue 4) the vault runs without one and refuses every organization id.
+// Organizations is what the vault needs of the organizations concern (internal/orgs): who may put a
+// new item in which collections, the collections of /api/sync, the export and import of an
+// organization's items, and the events clients report. Without one the vault refuses every
+// organization id. Refusals are *httpx.Error values with status 400 or 404, never 401 or 403.
 type Organizations interface {
-	// CheckNewCipher returns nil when userID may create an item of orgID in collectionIDs, and
-	// otherwise an *httpx.Error with status 400 or 404 (never 401 or 403) saying why not.
+	// CheckNewCipher returns nil when userID may create an item of orgID in collectionIDs.
 	CheckNewCipher(ctx context.Context, userID, orgID string, collectionIDs []string) error
+	// SyncCollections returns the "collections" of /api/sync: those userID reaches.
+	SyncCollections(ctx context.Context, userID string) (any, error)
+	// ExportCollections checks that userID may export orgID and returns its collections.
+	ExportCollections(ctx context.Context, userID, orgID string) (any, error)
+	// PlanImport checks that userID may import into orgID and resolves the import's collections;
+	// r is the request, for the audit log.
+	PlanImport(r *http.Request, userID, orgID string, cols []orgs.ImportCollection) (orgs.ImportPlan, error)
+	// RecordClientEvents stores what a client reports of organization items (/events/collect).
+	RecordClientEvents(r *http.Request, userID string, events []orgs.ClientEvent) error
 }
 
 // Handlers serve the vault routes. Every field but Orgs must be set.
@@ -79,6 +90,8 @@ func (h *Handlers) Routes() []Route {
 		{"PUT /api/ciphers/{id}/restore", h.restoreCipher},
 		{"PUT /api/ciphers/restore", h.restoreCiphers},
 		{"POST /events/collect", h.collectEvents},
+		{"GET /api/organizations/{orgId}/export", h.exportOrganization},
+		{"POST /api/ciphers/import-organization", h.importOrganization},
 	}
 }
 

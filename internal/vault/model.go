@@ -34,8 +34,13 @@ type Cipher struct {
 	// files it in their own folder.
 	FolderID string
 	Favorite bool
-	// CollectionIDs are the organization collections the item is in.
+	// CollectionIDs are the organization collections the item is in (for an organization's item
+	// read for a user: those through which the user reaches it).
 	CollectionIDs []string
+	// ReadOnly and HidePasswords are the caller's limits on an organization's item, from the
+	// collections through which they reach it; always false for a personal item.
+	ReadOnly      bool
+	HidePasswords bool
 }
 
 // The cipher types of the official clients.

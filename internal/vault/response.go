@@ -69,8 +69,9 @@ type cipherHead struct {
 }
 
 // appendCipher writes c as a CipherDetails object to buf. The caller owns every personal item
-// outright, so Edit, ViewPassword and both permissions are true.
-// TODO(orgs): compute Edit, ViewPassword and Permissions from collection access for shared items.
+// outright, so Edit, ViewPassword and both permissions are true; on an organization's item they
+// follow the caller's collection access (deleting and restoring need edit, as organizations do not
+// limit item deletion further).
 func appendCipher(buf *bytes.Buffer, enc *json.Encoder, c *Cipher) error {
 	ids := c.CollectionIDs
 	if ids == nil {
@@ -79,8 +80,10 @@ func appendCipher(buf *bytes.Buffer, enc *json.Encoder, c *Cipher) error {
 	head := cipherHead{
 		ID: c.ID, OrganizationID: optional(c.OrganizationID), FolderID: optional(c.FolderID),
 		Type: c.Type, Favorite: c.Favorite, Reprompt: c.Reprompt, Key: optional(c.Key),
-		Edit: true, ViewPassword: true, Permissions: permissions{Delete: true, Restore: true},
-		CollectionIDs: ids, RevisionDate: formatDate(c.UpdatedAt), CreationDate: formatDate(c.CreatedAt),
+		Edit: !c.ReadOnly, ViewPassword: !c.HidePasswords,
+		Permissions:         permissions{Delete: !c.ReadOnly, Restore: !c.ReadOnly},
+		OrganizationUseTotp: c.OrganizationID != "",
+		CollectionIDs:       ids, RevisionDate: formatDate(c.UpdatedAt), CreationDate: formatDate(c.CreatedAt),
 		DeletedDate: formatOptionalDate(c.DeletedAt), Object: "cipherDetails",
 	}
 	if len(c.Data) < 2 || c.Data[0] != '{' {

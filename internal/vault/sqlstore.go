@@ -21,20 +21,23 @@ const cipherColumns = `c.id, COALESCE(c.user_id, ''), COALESCE(c.organization_id
 	COALESCE(c.cipher_key, ''), c.reprompt, c.created_at, c.updated_at, c.deleted_at,
 	COALESCE(p.folder_id, ''), COALESCE(p.favorite, FALSE)`
 
-// cipherFrom selects the items a user sees, with that user's folder and favorite flag. The first
-// argument is the viewing user for the join, the second the owner.
-// TODO(orgs): add the items of the user's organizations' collections (issue 4).
+// cipherFrom selects the personal items a user sees, with that user's folder and favorite flag. The
+// first argument is the viewing user for the join, the second the owner. Organization items come
+// from orgCipherQuery (sqlstore_orgs.go).
 const cipherFrom = ` FROM ciphers c
 	LEFT JOIN cipher_user_prefs p ON p.cipher_id = c.id AND p.user_id = ?
 	WHERE c.user_id = ?`
 
 type rowScanner interface{ Scan(dest ...any) error }
 
-func scanCipher(r rowScanner, c *Cipher) error {
+func scanCipher(r rowScanner, c *Cipher) error { return scanCipherWith(r, c) }
+
+// scanCipherWith scans the cipherColumns into c and the columns that follow into extra.
+func scanCipherWith(r rowScanner, c *Cipher, extra ...any) error {
 	var created, updated int64
 	var deleted sql.NullInt64
-	err := r.Scan(&c.ID, &c.UserID, &c.OrganizationID, &c.Type, &c.Data, &c.Key, &c.Reprompt,
-		&created, &updated, &deleted, &c.FolderID, &c.Favorite)
+	err := r.Scan(append([]any{&c.ID, &c.UserID, &c.OrganizationID, &c.Type, &c.Data, &c.Key, &c.Reprompt,
+		&created, &updated, &deleted, &c.FolderID, &c.Favorite}, extra...)...)
 	if err != nil {
 		return err
 	}
@@ -55,7 +58,9 @@ func (s SQLStore) Cipher(ctx context.Context, userID, id string) (Cipher, error)
 func (s SQLStore) cipher(ctx context.Context, q storage.Querier, userID, id string) (Cipher, error) {
 	var c Cipher
 	row := q.QueryRowContext(ctx, `SELECT `+cipherColumns+cipherFrom+` AND c.id = ?`, userID, userID, id)
-	if err := scanCipher(row, &c); err != nil {
+	if err := scanCipher(row, &c); notFoundErr(storage.MapError(err)) {
+		return orgCipher(ctx, q, userID, id)
+	} else if err != nil {
 		return Cipher{}, fmt.Errorf("read cipher: %w", storage.MapError(err))
 	}
 	ids, err := s.collectionIDs(ctx, q, `WHERE cc.cipher_id = ?`, id)
@@ -92,7 +97,11 @@ func (s SQLStore) Ciphers(ctx context.Context, userID string) ([]Cipher, error) 
 	for i := range out {
 		out[i].CollectionIDs = ids[out[i].ID]
 	}
-	return out, nil
+	shared, err := orgCiphers(ctx, s.DB, userID, "")
+	if err != nil {
+		return nil, err
+	}
+	return append(out, shared...), nil
 }
 
 // collectionIDs reads cipher_collections rows (as cc) selected by where, grouped by cipher.
@@ -118,14 +127,13 @@ func (s SQLStore) collectionIDs(ctx context.Context, q storage.Querier, where st
 	return out, nil
 }
 
-// CreateCipher stores a new item.
-// TODO(orgs): an organization item changes the revision date of every member who sees it.
+// CreateCipher stores a new item. An organization's item moves the revision date of every member.
 func (s SQLStore) CreateCipher(ctx context.Context, userID string, c Cipher) error {
 	return s.DB.InTx(ctx, func(tx *storage.Tx) error {
 		if err := s.insertCiphers(ctx, tx, userID, []Cipher{c}); err != nil {
 			return err
 		}
-		return s.touch(ctx, tx, userID, c.UpdatedAt)
+		return s.touchItems(ctx, tx, userID, []string{c.ID}, c.UpdatedAt)
 	})
 }
 
@@ -180,7 +188,11 @@ func (s SQLStore) UpdateCipher(ctx context.Context, userID string, c Cipher,
 	lastKnown *time.Time) (Cipher, error) {
 	var out Cipher
 	err := s.DB.InTx(ctx, func(tx *storage.Tx) error {
-		rev, err := lockCipher(ctx, tx, userID, c.ID)
+		org, err := editableOrgIDs(ctx, tx, userID, []string{c.ID})
+		if err != nil {
+			return err
+		}
+		rev, err := lockCipher(ctx, tx, userID, c.ID, len(org) == 1)
 		if err != nil {
 			return err
 		}
@@ -202,22 +214,26 @@ func (s SQLStore) UpdateCipher(ctx context.Context, userID string, c Cipher,
 		if out, err = s.cipher(ctx, tx, userID, c.ID); err != nil {
 			return err
 		}
-		return s.touch(ctx, tx, userID, c.UpdatedAt)
+		return s.touchItems(ctx, tx, userID, []string{c.ID}, c.UpdatedAt)
 	})
 	return out, err
 }
 
-// lockCipher returns the revision date of one of userID's items and, on the engines that have row
+// lockCipher returns the revision date of one of userID's items (or, with org set, of an
+// organization's item the caller checked userID may edit) and, on the engines that have row
 // locks, locks the row until the transaction ends, so that two updates of one item run one after
 // the other and the second sees the first one's revision date. (SQLite transactions here begin
 // IMMEDIATE and so already exclude each other.)
-func lockCipher(ctx context.Context, tx *storage.Tx, userID, id string) (time.Time, error) {
-	q := `SELECT updated_at FROM ciphers WHERE id = ? AND user_id = ?`
+func lockCipher(ctx context.Context, tx *storage.Tx, userID, id string, org bool) (time.Time, error) {
+	q, args := `SELECT updated_at FROM ciphers WHERE id = ? AND user_id = ?`, []any{id, userID}
+	if org {
+		q, args = `SELECT updated_at FROM ciphers WHERE id = ? AND user_id IS NULL`, []any{id}
+	}
 	if tx.Dialect() != storage.SQLite {
 		q += ` FOR UPDATE`
 	}
 	var rev int64
-	if err := tx.QueryRowContext(ctx, q, id, userID).Scan(&rev); err != nil {
+	if err := tx.QueryRowContext(ctx, q, args...).Scan(&rev); err != nil {
 		return time.Time{}, fmt.Errorf("read cipher: %w", storage.MapError(err))
 	}
 	return storage.FromMillis(rev), nil
@@ -267,7 +283,7 @@ func (s SQLStore) FileCiphers(ctx context.Context, userID string, ids []string, 
 				return err
 			}
 		}
-		return s.touch(ctx, tx, userID, now)
+		return s.touch(ctx, tx, userID, now) // a folder is the user's own view: only they sync
 	})
 	return n, err
 }
@@ -289,7 +305,7 @@ func (s SQLStore) SoftDeleteCiphers(ctx context.Context, userID string, ids []st
 		if err != nil {
 			return fmt.Errorf("trash ciphers: %w", err)
 		}
-		return s.touch(ctx, tx, userID, now)
+		return s.touchItems(ctx, tx, userID, owned, now)
 	})
 	return n, err
 }
@@ -316,7 +332,7 @@ func (s SQLStore) RestoreCiphers(ctx context.Context, userID string, ids []strin
 			}
 			out = append(out, c)
 		}
-		return s.touch(ctx, tx, userID, now)
+		return s.touchItems(ctx, tx, userID, owned, now)
 	})
 	return out, err
 }
@@ -331,18 +347,31 @@ func (s SQLStore) DeleteCiphers(ctx context.Context, userID string, ids []string
 			return err
 		}
 		n = len(owned)
+		if err := s.touchItems(ctx, tx, userID, owned, now); err != nil { // before the rows go
+			return err
+		}
 		in, args := inList(owned)
 		if _, err := tx.ExecContext(ctx, `DELETE FROM ciphers WHERE id IN (`+in+`)`, args...); err != nil {
 			return fmt.Errorf("delete ciphers: %w", err)
 		}
-		return s.touch(ctx, tx, userID, now)
+		return nil
 	})
 	return n, err
 }
 
-// ownedIDs returns those of ids that are items owned by userID.
-// TODO(orgs): items of collections the user may delete or restore (issue 4).
+// ownedIDs returns those of ids that are items owned by userID, followed by the organization items
+// among ids that userID may edit (reached without read-only).
 func ownedIDs(ctx context.Context, q storage.Querier, userID string, ids []string) ([]string, error) {
+	mine, err := personalIDs(ctx, q, userID, ids)
+	if err != nil {
+		return nil, err
+	}
+	shared, err := editableOrgIDs(ctx, q, userID, ids)
+	return append(mine, shared...), err
+}
+
+// personalIDs returns those of ids that are items owned by userID.
+func personalIDs(ctx context.Context, q storage.Querier, userID string, ids []string) ([]string, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}

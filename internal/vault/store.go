@@ -3,6 +3,8 @@ package vault
 import (
 	"context"
 	"time"
+
+	"github.com/castellan-vault/castellan/internal/storage"
 )
 
 // Store keeps folders and items. Every method that changes something runs in one transaction and,
@@ -52,4 +54,12 @@ type Store interface {
 	DeleteCiphers(ctx context.Context, userID string, ids []string, now time.Time) (int, error)
 	// Import stores new folders and items for userID at once: all of them, or none.
 	Import(ctx context.Context, userID string, folders []Folder, ciphers []Cipher, now time.Time) error
+
+	// OrganizationCiphers lists an organization's items out of the trash, with all their
+	// collections (the organization export).
+	OrganizationCiphers(ctx context.Context, orgID string) ([]Cipher, error)
+	// ImportOrganization runs write (the organization concern's part: new collections) and stores
+	// the organization's new items, in one transaction, and moves every member's revision date.
+	ImportOrganization(ctx context.Context, userID, orgID string, ciphers []Cipher,
+		write func(ctx context.Context, q storage.Querier) error, now time.Time) error
 }

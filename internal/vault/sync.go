@@ -32,9 +32,15 @@ func (h *Handlers) sync(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	var collections any = []any{}
+	if h.Orgs != nil {
+		if collections, err = h.Orgs.SyncCollections(ctx, userID); err != nil {
+			return err
+		}
+	}
 	excludeDomains, _ := strconv.ParseBool(r.URL.Query().Get("excludeDomains"))
 	body, err := syncJSON(syncParts{Profile: profile, UserDecryption: decryption, Folders: folders,
-		Ciphers: ciphers, ExcludeDomains: excludeDomains})
+		Collections: collections, Ciphers: ciphers, ExcludeDomains: excludeDomains})
 	if err != nil {
 		return err
 	}
@@ -50,6 +56,7 @@ type syncParts struct {
 	Profile        any
 	UserDecryption any
 	Folders        []Folder
+	Collections    any // nil: none
 	Ciphers        []Cipher
 	ExcludeDomains bool
 }
@@ -70,8 +77,7 @@ func syncSizeHint(ciphers []Cipher) int {
 	return n
 }
 
-// syncJSON renders the sync response. Collections, policies and sends are empty until their
-// concerns exist (organizations: issue 4).
+// syncJSON renders the sync response. Policies and sends are empty until their concerns exist.
 func syncJSON(p syncParts) ([]byte, error) {
 	var buf bytes.Buffer
 	buf.Grow(syncSizeHint(p.Ciphers))
@@ -79,6 +85,10 @@ func syncJSON(p syncParts) ([]byte, error) {
 	folders := make([]folderResponse, len(p.Folders))
 	for i, f := range p.Folders {
 		folders[i] = newFolderResponse(f)
+	}
+	collections := p.Collections
+	if collections == nil {
+		collections = []any{}
 	}
 	var domains any
 	if !p.ExcludeDomains {
@@ -88,7 +98,7 @@ func syncJSON(p syncParts) ([]byte, error) {
 		key string
 		val any
 	}{
-		{"profile", p.Profile}, {"folders", folders}, {"collections", []any{}}, {"policies", []any{}},
+		{"profile", p.Profile}, {"folders", folders}, {"collections", collections}, {"policies", []any{}},
 		{"sends", []any{}}, {"domains", domains}, {"userDecryption", p.UserDecryption},
 	}
 	buf.WriteByte('{')
