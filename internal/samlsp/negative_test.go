@@ -229,6 +229,24 @@ func wrappingAttacks() []attack {
 				outer.InsertChildAt(1, ext)
 				return docBytes(t, outer)
 			}},
+		{name: "XSW evil assertion under another prefix for the SAML namespace",
+			want: KindMalformed, layered: true,
+			build: func(t testing.TB, s respSpec) []byte {
+				bad := assertionEl(evil(s))
+				bad.Space = "a2"
+				bad.RemoveAttr("xmlns:saml")
+				bad.CreateAttr("xmlns:a2", nsAssertion)
+				bad.CreateAttr("xmlns:saml", nsAssertion)
+				return docBytes(t, responseEl(s, signedEl(t, s), bad))
+			}},
+		{name: "XSW signed assertion inside a look-alike element of another namespace",
+			want: KindMalformed, layered: true,
+			build: func(t testing.TB, s respSpec) []byte {
+				fake := etree.NewElement("x:Assertion")
+				fake.CreateAttr("xmlns:x", "urn:attacker:not-saml")
+				fake.AddChild(signedEl(t, s))
+				return docBytes(t, responseEl(s, fake, assertionEl(evil(s))))
+			}},
 		{name: "signature referencing another element", want: KindSignature,
 			build: func(t testing.TB, s respSpec) []byte {
 				sig := child(signedEl(t, s), "Signature")
