@@ -47,19 +47,7 @@ const userColumns = `id, email, name, email_verified, master_password_hash, mast
 	account_revision_date`
 
 // CreateUser inserts u.
-func (s SQLStore) CreateUser(ctx context.Context, u *User) error {
-	_, err := s.DB.ExecContext(ctx, `INSERT INTO users (`+userColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		u.ID, u.Email, nullString(u.Name), u.EmailVerified, nullString(u.PasswordHash), nullString(u.Hint),
-		int(u.KDF.Kind), u.KDF.Iterations, nullInt(u.KDF.MemoryMiB), nullInt(u.KDF.Parallelism),
-		nullString(u.Key), nullString(u.PublicKey), nullString(u.PrivateKey), u.SecurityStamp,
-		u.APIKey, u.Culture, nullString(u.AvatarColor), u.Premium, u.ForcePasswordReset,
-		storage.Millis(u.CreatedAt), storage.Millis(u.RevisionDate), storage.Millis(u.AccountRevisionDate))
-	if err != nil {
-		return fmt.Errorf("insert user: %w", storage.MapError(err))
-	}
-	return nil
-}
+func (s SQLStore) CreateUser(ctx context.Context, u *User) error { return InsertUser(ctx, s.DB, u) }
 
 // UserByID returns the user with that id.
 func (s SQLStore) UserByID(ctx context.Context, id string) (*User, error) {

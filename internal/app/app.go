@@ -30,6 +30,7 @@ import (
 	"github.com/castellan-vault/castellan/internal/mail"
 	"github.com/castellan-vault/castellan/internal/orgs"
 	"github.com/castellan-vault/castellan/internal/settings"
+	"github.com/castellan-vault/castellan/internal/sso"
 	"github.com/castellan-vault/castellan/internal/storage"
 )
 
@@ -47,6 +48,8 @@ type Deps struct {
 	Orgs OrgSettings
 	// Mail delivers invitations and notices; nil sends none (tests).
 	Mail mail.Sender
+	// SSO holds the single sign-on settings (sso.go).
+	SSO SSOSettings
 }
 
 // App is a wired castellan. Each concern is wired in its own file of this package (identity.go,
@@ -64,6 +67,8 @@ type App struct {
 	Identity *identity.Server
 	// Orgs is the organization service (set by the organization mount).
 	Orgs *orgs.Service
+	// SSO is single sign-on (set by the SSO mount); it also serves castellan's own pages at /.
+	SSO *sso.Service
 }
 
 // New builds the application.
@@ -77,7 +82,7 @@ func New(ctx context.Context, d Deps) (*App, error) {
 	a.InstanceID = id
 	a.routes()
 	// Concern mounts, in dependency order: a mount may use what earlier ones set on App.
-	mounts := []func(ctx context.Context) error{a.mountIdentity, a.mountAccounts, a.mountOrgs,
+	mounts := []func(ctx context.Context) error{a.mountIdentity, a.mountAccounts, a.mountOrgs, a.mountSSO,
 		a.mountVault}
 	for _, mount := range mounts {
 		if err := mount(ctx); err != nil {
@@ -120,7 +125,6 @@ func (a *App) routes() {
 	for _, p := range []string{"/identity/", "/api/", "/sso/", "/scim/v2/", "/events/", "/notifications/"} {
 		a.mux.Handle(p, notFound)
 	}
-	a.mux.Handle("GET /{$}", http.HandlerFunc(a.home))
 	a.mux.Handle("/", notFound)
 }
 
@@ -128,13 +132,6 @@ func (a *App) routes() {
 func (a *App) alive(w http.ResponseWriter, _ *http.Request) error {
 	httpx.WriteJSON(w, http.StatusOK, a.deps.Clock.Now().UTC().Format(time.RFC3339Nano))
 	return nil
-}
-
-func (a *App) home(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	_, _ = w.Write([]byte(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>castellan</title>` +
-		`</head><body><main><h1>castellan</h1><p>This server speaks the Bitwarden client protocol. ` +
-		`Point a Bitwarden app at this address to sign in.</p></main></body></html>`))
 }
 
 // securityHeaders sets headers that every response should carry.

@@ -91,7 +91,7 @@ func serve(ctx context.Context, cfg config.Server, cmd *cobra.Command) error {
 	a, err := app.New(ctx, app.Deps{
 		Logger: logger, Clock: clock.Real{}, DB: db, PublicURL: cfg.PublicURL,
 		MaxBodyBytes: cfg.MaxBodyBytes, DataDir: cfg.DataDir, Accounts: app.AccountSettingsFrom(cfg),
-		Orgs: app.OrgSettingsFrom(cfg), Mail: sender,
+		Orgs: app.OrgSettingsFrom(cfg), Mail: sender, SSO: app.SSOSettingsFrom(cfg),
 	})
 	if err != nil {
 		return fmt.Errorf("build castellan: %w", err)

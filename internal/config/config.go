@@ -59,6 +59,8 @@ type Server struct {
 
 	InviteExpiry time.Duration `env:"CASTELLAN_INVITE_EXPIRY" envDefault:"120h" flag:"invite-expiry" help:"how long an organization invitation stays valid"`
 	DefaultSeats int           `env:"CASTELLAN_DEFAULT_SEATS" envDefault:"0" flag:"default-seats" help:"seat limit of new organizations; 0 means unlimited (change one organization with castellan orgs set-seats)"`
+
+	SSOTokenLifetime time.Duration `env:"CASTELLAN_SSO_TOKEN_LIFETIME" envDefault:"5m" flag:"sso-token-lifetime" help:"how long the token of SSO prevalidation lets a browser start a sign-in"`
 }
 
 // Validate checks values that a type alone cannot, and fills in derived defaults.
@@ -183,6 +185,9 @@ func (c *Server) validateOrgs() error {
 	}
 	if c.DefaultSeats < 0 {
 		return &Error{Var: "CASTELLAN_DEFAULT_SEATS", Reason: "must be 0 (unlimited) or a positive number"}
+	}
+	if c.SSOTokenLifetime < 10*time.Second || c.SSOTokenLifetime > time.Hour {
+		return &Error{Var: "CASTELLAN_SSO_TOKEN_LIFETIME", Reason: "must be between 10s and 1h"}
 	}
 	return nil
 }

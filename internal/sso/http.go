@@ -1,0 +1,46 @@
+package sso
+
+import (
+	"net/http"
+
+	"github.com/castellan-vault/castellan/internal/httpx"
+)
+
+// Route is one JSON endpoint; Authed routes need an access token.
+type Route struct {
+	Pattern string
+	Handler httpx.Handler
+	Authed  bool
+}
+
+// Routes lists the JSON endpoints of single sign-on.
+func (s *Service) Routes() []Route {
+	return []Route{
+		// The official route is matched without regard to case; the clients send both spellings.
+		{"GET /identity/sso/prevalidate", s.Prevalidate, false},
+		{"GET /identity/sso/PreValidate", s.Prevalidate, false},
+		{"GET /api/organizations/{orgId}/sso", s.GetConfig, true},
+		{"POST /api/organizations/{orgId}/sso", s.PutConfig, true},
+		{"POST /api/accounts/set-password", s.SetPassword, true},
+		{"GET /api/organizations/{identifier}/auto-enroll-status", s.AutoEnrollStatus, true},
+	}
+}
+
+// PageRoute is one browser-facing endpoint, which answers with HTML or a redirect.
+type PageRoute struct {
+	Pattern string
+	Handler http.HandlerFunc
+}
+
+// PageRoutes lists the browser-facing endpoints: authorize, the provider callback and castellan's
+// own pages.
+func (s *Service) PageRoutes() []PageRoute {
+	return []PageRoute{
+		{"GET /identity/connect/authorize", s.Authorize},
+		{"GET " + CallbackPath, s.OIDCCallback},
+		{"GET " + SignedOutPath, s.SignedOut},
+		{"GET /{$}", s.App},
+		{"GET /sso-connector.html", s.Connector},
+		{"GET /castellan/{file}", s.Static},
+	}
+}
