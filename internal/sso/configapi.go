@@ -19,8 +19,8 @@ import (
 // OrganizationSsoRequestModel). Data.ClientSecret, when empty, keeps the stored secret: the secret
 // is write-only, so an administrator re-saving a form that could not show it does not erase it.
 type ConfigRequest struct {
-	Enabled    *bool       `json:"enabled"`
-	Identifier string      `json:"identifier"`
+	Enabled    *bool           `json:"enabled"`
+	Identifier string          `json:"identifier"`
 	Data       *DataWithSecret `json:"data"`
 }
 
