@@ -34,6 +34,24 @@ const (
 	KindNoSubject
 )
 
+var kindNames = map[Kind]string{
+	KindInternal: "internal", KindMalformed: "malformed", KindTooLarge: "too_large",
+	KindUnsupportedBinding: "unsupported_binding", KindSignature: "signature", KindAlgorithm: "algorithm",
+	KindCertificate: "certificate", KindIssuer: "issuer", KindAudience: "audience",
+	KindDestination: "destination", KindRecipient: "recipient", KindExpired: "expired",
+	KindNotYetValid: "not_yet_valid", KindRequestID: "request_id", KindUnsolicited: "unsolicited",
+	KindReplayed: "replayed", KindDecryption: "decryption", KindStatus: "status",
+	KindNoSubject: "no_subject",
+}
+
+// String names the kind for logs and metrics (snake_case).
+func (k Kind) String() string {
+	if n, ok := kindNames[k]; ok {
+		return n
+	}
+	return "unknown"
+}
+
 // Sentinels for errors.Is. An *Error matches the sentinel of its Kind.
 var (
 	ErrInternal           = &Error{Kind: KindInternal}
@@ -124,7 +142,7 @@ func (e *Error) Is(target error) bool {
 
 // LogValue logs the kind and the private cause.
 func (e *Error) LogValue() slog.Value {
-	attrs := []slog.Attr{slog.Int("kind", int(e.Kind)), slog.String("public", e.Public())}
+	attrs := []slog.Attr{slog.String("kind", e.Kind.String()), slog.String("public", e.Public())}
 	if e.cause != nil {
 		attrs = append(attrs, slog.String("cause", e.cause.Error()))
 	}

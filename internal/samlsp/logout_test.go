@@ -203,10 +203,10 @@ func requireKind(t *testing.T, got any, err error, want Kind) {
 	t.Helper()
 	var e *Error
 	if !errors.As(err, &e) {
-		t.Fatalf("got %v, %v; want an *Error of kind %d", got, err, want)
+		t.Fatalf("got %v, %v; want an *Error of kind %s", got, err, want)
 	}
 	if e.Kind != want {
-		t.Fatalf("kind = %d, want %d; cause: %v", e.Kind, want, e.Cause())
+		t.Fatalf("kind = %s, want %s; cause: %v", e.Kind, want, e.Cause())
 	}
 	t.Logf("refused: %v", e.Cause())
 }

@@ -487,7 +487,7 @@ func TestNegativeCorpus(t *testing.T) {
 				a, _, err := sp.verify(doc, s, allowed, now)
 				switch {
 				case err != nil:
-					t.Logf("without the precheck: kind %d, cause: %v", KindOf(err), causeOf(err))
+					t.Logf("without the precheck: kind %s, cause: %v", KindOf(err), causeOf(err))
 				case a.NameID != sp.spec().NameID:
 					t.Fatalf("accepted the attacker's assertion with the precheck skipped: %v", a)
 				default:
@@ -509,7 +509,7 @@ func requireRefused(t *testing.T, a *Assertion, err error, want Kind) {
 		t.Fatalf("error %v is not an *Error", err)
 	}
 	if e.Kind != want {
-		t.Fatalf("kind = %d, want %d; cause: %v", e.Kind, want, e.Cause())
+		t.Fatalf("kind = %s, want %s; cause: %v", e.Kind, want, e.Cause())
 	}
 	t.Logf("refused: %v", e.Cause())
 	if strings.Contains(err.Error(), "admin@") || strings.Contains(err.Error(), "alice") {
