@@ -121,10 +121,12 @@ func (s *Service) invite(ctx context.Context, q Queries, a actor, o Organization
 	if err := q.InsertMembers(ctx, ms); err != nil {
 		return nil, err
 	}
-	for _, m := range ms {
-		if err := setMemberLinks(ctx, q, m.ID, grants, groups); err != nil {
-			return nil, err
-		}
+	ids := make([]string, len(ms))
+	for i, m := range ms {
+		ids[i] = m.ID
+	}
+	if err := q.AddMemberLinks(ctx, ids, grants, groups); err != nil {
+		return nil, err
 	}
 	if err := q.AddEvents(ctx, events); err != nil {
 		return nil, err
@@ -164,19 +166,6 @@ func checkMemberLinks(ctx context.Context, q Queries, orgID string, colls []Acce
 		}
 	}
 	return grants, gs, nil
-}
-
-// setMemberLinks gives a new membership its collections and groups.
-func setMemberLinks(ctx context.Context, q Queries, memberID string, grants []Access, groups []string) error {
-	if len(grants) > 0 {
-		if err := q.SetMemberCollections(ctx, memberID, grants); err != nil {
-			return err
-		}
-	}
-	if len(groups) > 0 {
-		return q.SetMemberGroups(ctx, memberID, groups)
-	}
-	return nil
 }
 
 // Reinvite sends the invitation of Invited memberships again, with fresh tokens; earlier tokens

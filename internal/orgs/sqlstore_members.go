@@ -368,6 +368,23 @@ func (s queries) SetMemberCollections(ctx context.Context, memberID string, gran
 	return insertRows(ctx, s.q, "collection_users", collectionUserColumns, rows)
 }
 
+// AddMemberLinks inserts the grants and group links of new memberships.
+func (s queries) AddMemberLinks(ctx context.Context, memberIDs []string, grants []Access, groupIDs []string) error {
+	var cu, gu [][]any
+	for _, m := range memberIDs {
+		for _, g := range grants {
+			cu = append(cu, []any{g.ID, m, g.ReadOnly, g.HidePasswords, g.Manage})
+		}
+		for _, g := range groupIDs {
+			gu = append(gu, []any{g, m})
+		}
+	}
+	if err := insertRows(ctx, s.q, "collection_users", collectionUserColumns, cu); err != nil {
+		return err
+	}
+	return insertRows(ctx, s.q, "group_users", []string{"group_id", "organization_user_id"}, gu)
+}
+
 var collectionUserColumns = []string{"collection_id", "organization_user_id", "read_only", "hide_passwords", "manage"}
 
 // MemberGroups returns the groups of the organization's memberships.

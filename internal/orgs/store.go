@@ -99,6 +99,9 @@ type MemberQueries interface {
 	MemberCollections(ctx context.Context, orgID, memberID string) (map[string][]Access, error)
 	// SetMemberCollections replaces a membership's collection grants.
 	SetMemberCollections(ctx context.Context, memberID string, grants []Access) error
+	// AddMemberLinks gives each of the new memberships memberIDs (which have none yet) the
+	// collection grants and the groups, in a few statements.
+	AddMemberLinks(ctx context.Context, memberIDs []string, grants []Access, groupIDs []string) error
 	// MemberGroups returns the group ids of memberships of the organization (of memberID only,
 	// when not ""), by membership id.
 	MemberGroups(ctx context.Context, orgID, memberID string) (map[string][]string, error)

@@ -255,6 +255,7 @@ func testGroupsAndCollections(t *testing.T, s orgs.Store, org orgs.Organization)
 		t.Fatalf("Collection = %+v, %v", got, err)
 	}
 	owner, admin := gid(0x3e3b, 1), gid(0x3e3b, 3)
+	must(t, s.AddMemberLinks(ctx, []string{owner}, nil, []string{g.ID}))
 	must(t, s.SetGroupMembers(ctx, g.ID, []string{owner, admin}))
 	must(t, s.SetMemberGroups(ctx, admin, []string{g.ID})) // idempotent from the member's side
 	grant := orgs.Access{ID: c.ID, ReadOnly: true, HidePasswords: true}
@@ -277,7 +278,8 @@ func testGroupsAndCollections(t *testing.T, s orgs.Store, org orgs.Organization)
 	if cg, err := s.CollectionGroups(ctx, org.ID, ""); err != nil || !cg[c.ID][0].ReadOnly || cg[c.ID][0].HidePasswords {
 		t.Fatalf("CollectionGroups = %v, %v", cg, err)
 	}
-	must(t, s.SetCollectionUsers(ctx, c.ID, []orgs.Access{{ID: admin}}))
+	must(t, s.SetCollectionUsers(ctx, c.ID, nil))
+	must(t, s.AddMemberLinks(ctx, []string{admin}, []orgs.Access{{ID: c.ID}}, nil))
 	if mc, err := s.MemberCollections(ctx, org.ID, ""); err != nil || len(mc[owner]) != 0 || len(mc[admin]) != 1 {
 		t.Fatalf("MemberCollections = %v, %v", mc, err)
 	}
