@@ -1,13 +1,14 @@
 // Package mail composes castellan's email and delivers it.
 //
 // Flow: a feature builds a [Message] from its data with one of the message builders
-// ([InviteMessage], [ConfirmedMessage], [DomainVerificationFailingMessage]), which render an
-// embedded text template and an HTML template (inside a shared layout) and compute the links into
-// the web vault. It hands the message to a [Sender]. [NewFromConfig] picks the sender once at
-// start-up and logs which: [SMTPSender] when CASTELLAN_SMTP_HOST is set, otherwise [FileSender],
-// which writes .eml files to <data folder>/mail. Both turn the message into the same MIME
-// document with go-mail (text and HTML as multipart/alternative, Date from the injected clock,
-// Message-ID from the injected random source).
+// ([InviteMessage], [ConfirmedMessage], [DomainVerificationFailingMessage],
+// [DomainClaimFailingMessage]), which render an embedded text template and an HTML template (inside
+// a shared layout) and compute the links into the web vault. It hands the message to a [Sender].
+// [NewFromConfig] picks the sender once at start-up and logs which: [SMTPSender] when
+// CASTELLAN_SMTP_HOST is set, otherwise [FileSender], which writes .eml files to
+// <data folder>/mail. Both turn the message into the same MIME document with go-mail (text and
+// HTML as multipart/alternative, Date from the injected clock, Message-ID from the injected random
+// source).
 //
 // SMTP: one connection per message. starttls requires STARTTLS (a server that does not offer it
 // is refused), force_tls is implicit TLS from the first byte, off is plain text. AUTH runs when a
@@ -26,5 +27,6 @@
 //   - file.go: FileSender and the atomic .eml write.
 //   - fromconfig.go: NewFromConfig and the custom CA bundle.
 //   - templates.go, templates/: template parsing, rendering and link building helpers.
-//   - messages.go: the message builders and the URL builders (Join, SSO login, domain settings).
+//   - messages.go: the message builders and the URL builders (Join, SSO login, domain settings);
+//     domain_claim.go: the warnings about a claimed domain whose DNS checks fail.
 package mail
