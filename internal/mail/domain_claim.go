@@ -30,8 +30,9 @@ type DomainClaimData struct {
 
 type domainClaimView struct {
 	page
-	OrganizationName, DomainName, TXTRecord, Reason, FailingSince, DropsAfter, SettingsURL string
-	Lapsed                                                                                   bool
+	OrganizationName, DomainName, TXTRecord, Reason string
+	FailingSince, DropsAfter, SettingsURL           string
+	Lapsed                                          bool
 }
 
 // DomainClaimFailingMessage warns the administrators that a claimed domain failed its DNS check
