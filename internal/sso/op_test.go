@@ -96,14 +96,14 @@ func opJSON(w http.ResponseWriter, status int, v any) {
 func (op *testOP) serveDiscovery(w http.ResponseWriter, _ *http.Request) {
 	op.hit("discovery")
 	opJSON(w, http.StatusOK, map[string]any{
-		"issuer":                                op.issuer(),
-		"authorization_endpoint":                op.issuer() + "/authorize",
-		"token_endpoint":                        op.issuer() + "/token",
-		"userinfo_endpoint":                     op.issuer() + "/userinfo",
-		"jwks_uri":                              op.issuer() + "/jwks",
-		"id_token_signing_alg_values_supported": []string{"RS256"},
-		"token_endpoint_auth_methods_supported": []string{"client_secret_basic"},
-		"code_challenge_methods_supported":      []string{"S256"},
+		"issuer":                                         op.issuer(),
+		"authorization_endpoint":                         op.issuer() + "/authorize",
+		"token_endpoint":                                 op.issuer() + "/token",
+		"userinfo_endpoint":                              op.issuer() + "/userinfo",
+		"jwks_uri":                                       op.issuer() + "/jwks",
+		"id_token_signing_alg_values_supported":          []string{"RS256"},
+		"token_endpoint_auth_methods_supported":          []string{"client_secret_basic"},
+		"code_challenge_methods_supported":               []string{"S256"},
 		"authorization_response_iss_parameter_supported": true,
 	})
 }
