@@ -33,6 +33,7 @@ func TestOfficialCLI(t *testing.T) {
 			continue
 		}
 		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel() // each engine has its own server and CLI device; the CLI is slow to start
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 			defer cancel()
 			_ = testpeers.BWCLI(t, testpeers.BWConfig{}) // the missing-tool rule, before anything starts
