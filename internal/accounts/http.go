@@ -269,8 +269,7 @@ type registerRequest struct {
 		MasterKeyWrappedUserKey string     `json:"masterKeyWrappedUserKey"`
 	} `json:"masterPasswordUnlock"`
 
-	// TODO(orgs): organizationUserId and orgInviteToken (issue 4) accept an invitation while
-	// registering; they are ignored until invitations exist.
+	// organizationUserId and orgInviteToken carry an organization invitation (Service.InviteTokens).
 	OrganizationUserID string `json:"organizationUserId"`
 	OrgInviteToken     string `json:"orgInviteToken"`
 }
@@ -279,7 +278,8 @@ type registerRequest struct {
 func (q *registerRequest) registration(finish bool) (Registration, error) {
 	r := Registration{
 		Email: q.Email, Name: q.Name, MasterPasswordHash: q.MasterPasswordHash, Hint: q.MasterPasswordHint,
-		Key: firstNonEmpty(q.UserSymmetricKey, q.Key),
+		Key: firstNonEmpty(q.UserSymmetricKey, q.Key), OrganizationUserID: q.OrganizationUserID,
+		OrgInviteToken: q.OrgInviteToken,
 	}
 	if finish {
 		r.VerificationToken = q.EmailVerificationToken

@@ -59,6 +59,11 @@ type Service struct {
 	// (Profile.Organizations). Organizations arrive with issue 4; until its mount sets this hook the
 	// list is empty.
 	ProfileOrganizations func(ctx context.Context, userID string) ([]any, error)
+
+	// InviteTokens validates an organization invitation token for a membership and returns the
+	// invited address, or an error whose text is the official "Invalid token." or "Expired token."
+	// The organizations mount sets it; without it, registration ignores invitations.
+	InviteTokens func(ctx context.Context, memberID, token string) (email string, err error)
 }
 
 // NewService builds the account service.

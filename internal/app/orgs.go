@@ -32,7 +32,7 @@ func OrgSettingsFrom(c config.Server) OrgSettings {
 }
 
 // mountOrgs builds the organization service, sets App.Orgs, gives the account profile its
-// organizations, and mounts the organization, member, group, collection and event routes. It needs
+// organizations and registration the invitation check, and mounts the organization, member, group, collection and event routes. It needs
 // App.Accounts and App.Verifier from mountIdentity.
 func (a *App) mountOrgs(ctx context.Context) error {
 	d := a.deps
@@ -58,6 +58,7 @@ func (a *App) mountOrgs(ctx context.Context) error {
 		}
 		return out, err
 	}
+	a.Accounts.InviteTokens = svc.ValidateInviteToken
 	h := &orgs.Handlers{Service: svc, Logger: d.Logger.With("component", "orgs"),
 		IPHeader: d.Accounts.ClientIPHeader}
 	for _, r := range h.Routes() {
