@@ -46,6 +46,19 @@
 //   - schedule.go: Schedule and the state changes a check causes.
 //   - service.go: Service (Add, List, Get, ClaimedBy, Delete); verify.go: VerifyNow, VerifyError.
 //   - reverifier.go: Reverifier, the background job under the lease.
-//   - notify.go: Notifier and Event, for audit events and warning mail (implemented elsewhere).
+//   - notify.go: Notifier and Event; alerts.go: Alerts, the Notifier castellan runs with, which
+//     writes every event to the organization's audit log (official types 2000-2003, and castellan's
+//     own 9200 failing, 9201 recovered, 9202 lapsed for what the official server never checks) and
+//     mails the administrators when a claimed domain fails, when a claim lapses, and when a pending
+//     domain's last scheduled attempt fails.
+//   - claims.go: what other concerns ask: EmailDomain, ClaimOf (the claim on an address's domain,
+//     for identifier-less sign-in and blocked registrations), ClaimedEmails (the addresses an
+//     organization claims, for the rule that claimed members are revoked or deleted, not removed).
+//   - http.go, response.go: the routes, in the official shapes (behaviour reference §6.1) with
+//     castellan's state and failingSince added: list, add, get, verify, delete (and the legacy POST
+//     .../remove) under /api/organizations/{orgId}/domain, for owners, admins and custom members
+//     with manageSso (listing also with managePolicies), everyone else 404; and the anonymous
+//     identifier-less sign-in lookups sso/verified and the older sso/details, which only ever name
+//     an organization that claims the exact domain and can start a single sign-on.
 //   - domainstest: an in-process authoritative DNS server and a recording Notifier for tests.
 package domains
