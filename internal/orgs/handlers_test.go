@@ -142,6 +142,13 @@ func TestRefusalsChangeNothing(t *testing.T) {
 				return a.userID("invited@acme.example"), "POST", usersPath(f, "/"+f.invitedM+"/accept"),
 					map[string]any{"token": tok}
 			}},
+		{name: "AcceptRevokedInvitation", status: 400, message: "Your access to this organization has been revoked.",
+			setup: func(a *api, f *fixture) (string, string, string, any) {
+				a.must(f.owner, "PUT", usersPath(f, "/"+f.invitedM+"/revoke"), nil)
+				tok := a.mail.lastInvite(a.t, "invited@acme.example").Token.Reveal()
+				return a.userID("invited@acme.example"), "POST", usersPath(f, "/"+f.invitedM+"/accept"),
+					map[string]any{"token": tok}
+			}},
 		{name: "ConfirmNotAccepted", status: 400, message: "User not valid.",
 			setup: func(a *api, f *fixture) (string, string, string, any) {
 				return f.owner, "POST", usersPath(f, "/"+f.invitedM+"/confirm"), map[string]any{"key": rsaEnc(a.t)}
