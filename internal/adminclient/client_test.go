@@ -317,18 +317,18 @@ func TestServerErrorsKeepTheServerMessage(t *testing.T) {
 	}{
 		{"message", func(w http.ResponseWriter, _ *http.Request) {
 			writeJSON(w, 400, map[string]any{"message": "This user has already been invited.", "object": "error"})
-		}, "invite: This user has already been invited."},
+		}, "invite to organization " + orgID + ": This user has already been invited."},
 		{"validation errors", func(w http.ResponseWriter, _ *http.Request) {
 			writeJSON(w, 400, map[string]any{"message": "The model state is invalid.",
 				"validationErrors": map[string][]string{"Emails": {"Invalid email."}}})
-		}, "invite: The model state is invalid. [Emails: Invalid email.]"},
+		}, "invite to organization " + orgID + ": The model state is invalid. [Emails: Invalid email.]"},
 		{"plain text", func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Type", "text/plain")
 			w.WriteHeader(502)
 			_, _ = w.Write([]byte("bad gateway\n"))
-		}, "invite: bad gateway"},
+		}, "invite to organization " + orgID + ": bad gateway"},
 		{"no body", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(404) },
-			"invite: the server answered 404 Not Found"},
+			"invite to organization " + orgID + ": the server answered 404 Not Found"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

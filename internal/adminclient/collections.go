@@ -32,7 +32,7 @@ func (c *Client) Collections(ctx context.Context, orgID string) ([]Collection, e
 	}
 	cs, err := getList[Collection](ctx, c, orgPath(orgID, "collections"))
 	if err != nil {
-		return nil, fmt.Errorf("list collections: %w", err)
+		return nil, fmt.Errorf("list collections of organization %s: %w", orgID, err)
 	}
 	for i := range cs {
 		plain, err := orgKey.DecryptString(cs[i].Name)
@@ -86,7 +86,7 @@ func (c *Client) CreateCollection(ctx context.Context, orgID string, n NewCollec
 	}
 	var out Collection
 	if err := c.call(ctx, http.MethodPost, orgPath(orgID, "collections"), body, &out); err != nil {
-		return nil, fmt.Errorf("create collection: %w", err)
+		return nil, fmt.Errorf("create collection in organization %s: %w", orgID, err)
 	}
 	out.Name = name
 	return &out, nil

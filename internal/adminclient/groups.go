@@ -24,7 +24,7 @@ func (c *Client) Groups(ctx context.Context, orgID string) ([]Group, error) {
 	}
 	gs, err := getList[Group](ctx, c, orgPath(orgID, "groups", "details"))
 	if err != nil {
-		return nil, fmt.Errorf("list groups: %w", err)
+		return nil, fmt.Errorf("list groups of organization %s: %w", orgID, err)
 	}
 	return gs, nil
 }
@@ -47,7 +47,7 @@ func (c *Client) CreateGroup(ctx context.Context, orgID string, g NewGroup) (*Gr
 	}
 	var out Group
 	if err := c.call(ctx, http.MethodPost, orgPath(orgID, "groups"), groupBody(g), &out); err != nil {
-		return nil, fmt.Errorf("create group: %w", err)
+		return nil, fmt.Errorf("create group in organization %s: %w", orgID, err)
 	}
 	return &out, nil
 }

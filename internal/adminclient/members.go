@@ -34,7 +34,7 @@ func (c *Client) Members(ctx context.Context, orgID string) ([]Member, error) {
 	}
 	ms, err := getList[Member](ctx, c, orgPath(orgID, "users")+"?includeCollections=true&includeGroups=true")
 	if err != nil {
-		return nil, fmt.Errorf("list members: %w", err)
+		return nil, fmt.Errorf("list members of organization %s: %w", orgID, err)
 	}
 	return ms, nil
 }
@@ -78,7 +78,7 @@ func (c *Client) Invite(ctx context.Context, orgID string, inv Invitation) error
 		"collections": nonNil(inv.Collections), "groups": nonNil(inv.Groups),
 	}
 	if err := c.call(ctx, http.MethodPost, orgPath(orgID, "users", "invite"), body, nil); err != nil {
-		return fmt.Errorf("invite: %w", err)
+		return fmt.Errorf("invite to organization %s: %w", orgID, err)
 	}
 	return nil
 }
@@ -116,7 +116,7 @@ func (c *Client) PublicKeys(ctx context.Context, orgID string, memberIDs []strin
 	var l list[MemberKey]
 	body := map[string]any{"ids": nonNil(memberIDs)}
 	if err := c.call(ctx, http.MethodPost, orgPath(orgID, "users", "public-keys"), body, &l); err != nil {
-		return nil, fmt.Errorf("read public keys: %w", err)
+		return nil, fmt.Errorf("read public keys of members of organization %s: %w", orgID, err)
 	}
 	return l.Data, nil
 }

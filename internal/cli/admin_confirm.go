@@ -65,6 +65,9 @@ func (e *adminEnv) confirm(cmd *cobra.Command, c *adminclient.Client, org string
 	}
 	if len(targets) == 0 {
 		e.progress(cmd, "no member has accepted an invitation and awaits confirmation")
+		if !e.jsonOut {
+			return nil
+		}
 		return e.printConfirmations(cmd, nil)
 	}
 	keys, err := memberKeys(cmd, c, org, targets)
