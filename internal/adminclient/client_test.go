@@ -233,7 +233,8 @@ func TestConfirmWrapsTheOrganizationKeyToEachMember(t *testing.T) {
 	var single struct{ Key, DefaultUserCollectionName string }
 	f.body("POST /api/organizations/"+orgID+"/users/"+m1.id+"/confirm", &single)
 	checkShared(t, f, m1.acct, single.Key)
-	if name, err := f.orgKey.DecryptString(single.DefaultUserCollectionName); err != nil || string(name) != "My Items" {
+	name, err := f.orgKey.DecryptString(single.DefaultUserCollectionName)
+	if err != nil || string(name) != "My Items" {
 		t.Errorf("default collection name = %q, %v", name, err)
 	}
 

@@ -29,4 +29,5 @@
 //   - groups.go: groups and their members.
 //   - collections.go: collections, with names encrypted under the organization key.
 //   - types.go: roles, statuses and collection access as the wire numbers them.
+//   - sso.go: an organization's single sign-on configuration (read and save).
 package adminclient

@@ -16,7 +16,8 @@ import (
 
 // ErrTwoFactorRequired means the account needs a second factor to log in, which castellan admin
 // cannot provide yet.
-var ErrTwoFactorRequired = errors.New("this account requires two-step login, which castellan admin does not support yet")
+var ErrTwoFactorRequired = errors.New(
+	"this account requires two-step login, which castellan admin does not support yet")
 
 // ErrNotLoggedIn is returned by calls that need Login first.
 var ErrNotLoggedIn = errors.New("not logged in")

@@ -87,7 +87,8 @@ func (c *Client) Membership(ctx context.Context, orgID string) (ProfileOrganizat
 			return o, nil
 		}
 	}
-	return ProfileOrganization{}, fmt.Errorf("organization %s: you are not a member of it (or it does not exist)", orgID)
+	return ProfileOrganization{}, fmt.Errorf("organization %s: you are not a member of it (or it does not exist)",
+		orgID)
 }
 
 // OrgKey returns the organization key, opened from the administrator's confirmed membership.

@@ -9,7 +9,8 @@ import (
 )
 
 func (e *adminEnv) collectionsCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "collections", Short: "Manage collections (names are encrypted under the organization key)"}
+	cmd := &cobra.Command{Use: "collections",
+		Short: "Manage collections (names are encrypted under the organization key)"}
 	cmd.AddCommand(e.collectionsListCmd(), e.collectionsCreateCmd(), e.collectionsDeleteCmd())
 	return cmd
 }

@@ -104,7 +104,8 @@ func TestChangeSet(t *testing.T) {
 }
 
 func TestAskReadsYesNoAndEndOfInput(t *testing.T) {
-	for in, want := range map[string]bool{"y\n": true, "YES\n": true, "n\n": false, "\n": false, "": false, "y": true} {
+	answers := map[string]bool{"y\n": true, "YES\n": true, "n\n": false, "\n": false, "": false, "y": true}
+	for in, want := range answers {
 		var errOut bytes.Buffer
 		root := NewRoot(nil, &bytes.Buffer{}, &errOut)
 		root.SetIn(strings.NewReader(in))

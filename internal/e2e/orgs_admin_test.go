@@ -146,7 +146,8 @@ func (a *adminCLI) confirmAtPrompt(orgID, memberID string, member *e2e.User) {
 		if len(rows) != 1 || rows[0].Fingerprint != want || rows[0].UserID != member.ID || rows[0].Result != wantResult {
 			t.Fatalf("members confirm answered %q = %+v; want fingerprint %q, %s", answer, rows, want, wantResult)
 		}
-		if !strings.Contains(run.Stderr, "fingerprint phrase: "+want) || !strings.Contains(run.Stderr, "Confirm "+member.Email+"?") {
+		if !strings.Contains(run.Stderr, "fingerprint phrase: "+want) ||
+			!strings.Contains(run.Stderr, "Confirm "+member.Email+"?") {
 			t.Fatalf("members confirm did not show the phrase and prompt: %s", run.Stderr)
 		}
 	}

@@ -126,7 +126,8 @@ type AdminRun struct {
 
 // RunAdmin runs `castellan admin args...` against srv as u, with the password in
 // CASTELLAN_ADMIN_PASSWORD, the given stdin, and env added (KEY=VALUE; later ones win).
-func RunAdmin(t testing.TB, srv *castellantest.Server, u *User, stdin string, env []string, args ...string) AdminRun {
+func RunAdmin(t testing.TB, srv *castellantest.Server, u *User, stdin string, env []string,
+	args ...string) AdminRun {
 	t.Helper()
 	base := []string{"CASTELLAN_ADMIN_SERVER=" + srv.URL, "CASTELLAN_ADMIN_CA_FILE=" + srv.CAFile,
 		"CASTELLAN_ADMIN_EMAIL=" + u.Email, "CASTELLAN_ADMIN_PASSWORD=" + u.Password}

@@ -148,7 +148,8 @@ func (env *orgEnv) officialCLI(t *testing.T) {
 		t.Fatal(err)
 	}
 	inv := e2e.ReadInvitation(env.ctx, t, env.mp, memberEmail)
-	if inv.OrganizationID != org.ID || inv.Email != memberEmail || inv.OrganizationName != "Acme CLI" || inv.ExistingUser {
+	if inv.OrganizationID != org.ID || inv.Email != memberEmail || inv.OrganizationName != "Acme CLI" ||
+		inv.ExistingUser {
 		t.Fatalf("join link = %+v", inv)
 	}
 	member := e2e.Register(t, env.srv, memberEmail, password)
