@@ -1,6 +1,7 @@
 package sso_test
 
 import (
+	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
@@ -9,6 +10,9 @@ import (
 	"testing"
 
 	"github.com/castellan-vault/castellan/internal/adminclient"
+	"github.com/castellan-vault/castellan/internal/bwcrypto"
+	"github.com/castellan-vault/castellan/internal/storage"
+	"github.com/castellan-vault/castellan/internal/storage/storagetest"
 )
 
 // accessClaims decodes the (already verified by the server) access token's payload.
@@ -103,4 +107,25 @@ func TestPrevalidateRefusesUnknownAndDisabled(t *testing.T) {
 	if r.status != http.StatusBadRequest || !strings.Contains(r.body, "Invalid SSO identifier") {
 		t.Errorf("disabled: %d %s", r.status, r.body)
 	}
+}
+
+// TestSignInOnEveryEngine: the provisioning transaction (organization lock, account, membership,
+// link, events, code) and set-password on SQLite, PostgreSQL and MariaDB.
+func TestSignInOnEveryEngine(t *testing.T) {
+	storagetest.ForEachEngine(t, func(t *testing.T, db *storage.DB) {
+		e := newEnvOn(t, db)
+		tr := e.login()
+		acct, err := bwcrypto.NewAccount("alice@example.com", password, testKDF, rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.call(tr.AccessToken, "POST", "/api/accounts/set-password", legacySetPassword(acct, identifier), nil,
+			http.StatusOK)
+		if tr = e.login(); !tr.UserDecryptionOptions.HasMasterPassword {
+			t.Errorf("second sign-in: %+v", tr.UserDecryptionOptions)
+		}
+		if m := e.member("alice@example.com"); m.Status != adminclient.StatusAccepted || e.count("sso_links") != 1 {
+			t.Errorf("membership %+v, links %d", m, e.count("sso_links"))
+		}
+	})
 }
