@@ -46,7 +46,7 @@ func (e *adminEnv) ssoShowCmd() *cobra.Command {
 
 // ssoFlags are the settings `admin sso set` can change; only the flags given are applied.
 type ssoFlags struct {
-	org, identifier, authority, clientID, metadata, scopes, secretFile string
+	org, identifier, authority, clientID, metadata, scopes, secretFile      string
 	userIDClaims, emailClaims, nameClaims, acrValues, expectedACR, redirect string
 	enabled, userinfo, trustEmails, relink                                  bool
 }
