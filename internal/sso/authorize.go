@@ -71,8 +71,9 @@ func (s *Service) authorize(ctx context.Context, w http.ResponseWriter, r *http.
 	switch c.Data.ConfigType {
 	case ConfigOIDC:
 		return s.startOIDC(ctx, w, r, req, o, c)
+	case ConfigSAML:
+		return s.startSAML(ctx, w, req, o, c) // saml.go
 	}
-	// TODO(saml): SAML 2.0 sign-ins start here once the SAML service provider is integrated.
 	return refuse("protocol_unavailable", msgSSOUnavailable, fmt.Errorf("config type %d", c.Data.ConfigType))
 }
 

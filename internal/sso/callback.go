@@ -145,6 +145,9 @@ func (s *Service) Complete(ctx context.Context, w http.ResponseWriter, r *http.R
 		}
 		return refuse(string(d.Reason), reasonMessage(d.Reason), nil)
 	}
+	if f.ClientID == "" { // an IdP-initiated SAML sign-in: no client waits for a code (saml.go)
+		return s.unsolicitedSignedIn(w, o)
+	}
 	return s.sendToClient(w, r, f, res.code)
 }
 

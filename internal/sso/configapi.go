@@ -171,6 +171,11 @@ func (s *Service) saveConfig(ctx context.Context, tx *storage.Tx, userID, orgID 
 	if err := st.PutConfig(ctx, c, sealed); err != nil {
 		return ConfigResponse{}, err
 	}
+	if c.Data.ConfigType == ConfigSAML { // the SP keys are made on the first SAML save (saml_keys.go)
+		if _, _, err := s.ensureSAMLKeys(ctx, st, orgID); err != nil {
+			return ConfigResponse{}, err
+		}
+	}
 	if req.Identifier != o.Identifier {
 		if err := oq.SetIdentifier(ctx, orgID, req.Identifier, now); errors.Is(err, orgs.ErrIdentifierTaken) {
 			return ConfigResponse{}, httpx.Invalid("Identifier", "Another organization already uses this SSO identifier.")

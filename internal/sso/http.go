@@ -23,6 +23,10 @@ func (s *Service) Routes() []Route {
 		{"POST /api/organizations/{orgId}/sso", s.PutConfig, true},
 		{"POST /api/accounts/set-password", s.SetPassword, true},
 		{"GET /api/organizations/{identifier}/auto-enroll-status", s.AutoEnrollStatus, true},
+		{"POST /api/organizations/{orgId}/sso/saml/idp-metadata", s.ImportIdPMetadata, true},
+		{"GET /api/organizations/{orgId}/sso/saml/keys", s.GetSAMLKeys, true},
+		{"POST /api/organizations/{orgId}/sso/saml/keys/rotate", s.RotateSAMLKeys, true},
+		{"POST /api/organizations/{orgId}/sso/saml/keys/end-overlap", s.EndSAMLKeyOverlap, true},
 	}
 }
 
@@ -32,8 +36,8 @@ type PageRoute struct {
 	Handler http.HandlerFunc
 }
 
-// PageRoutes lists the browser-facing endpoints: authorize, the provider callback and castellan's
-// own pages.
+// PageRoutes lists the browser-facing endpoints: authorize, the provider callbacks (OIDC; SAML
+// metadata, assertion consumer and single logout in saml.go) and castellan's own pages.
 func (s *Service) PageRoutes() []PageRoute {
 	return []PageRoute{
 		{"GET /identity/connect/authorize", s.Authorize},
@@ -42,5 +46,10 @@ func (s *Service) PageRoutes() []PageRoute {
 		{"GET /{$}", s.App},
 		{"GET /sso-connector.html", s.Connector},
 		{"GET /castellan/{file}", s.Static},
+		{"GET " + samlPathPrefix + "/metadata", s.SAMLMetadata},
+		{"POST " + samlPathPrefix + "/acs", s.SAMLACS},
+		{"GET " + samlPathPrefix + "/acs", s.SAMLACSGet},
+		{"GET " + samlPathPrefix + "/slo", s.SAMLSLO},
+		{"POST " + samlPathPrefix + "/slo", s.SAMLSLO},
 	}
 }

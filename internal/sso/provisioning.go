@@ -74,6 +74,9 @@ func (s *Service) provisionTx(ctx context.Context, tx *storage.Tx, f *Flow, id p
 	if err := s.recordEvents(ctx, oq, o.ID, d.Events, userID, memberID, now); err != nil {
 		return signIn{}, err
 	}
+	if f.ClientID == "" { // an IdP-initiated SAML sign-in: no client to issue a code to (saml.go)
+		return signIn{decision: d}, nil
+	}
 	code, err := s.issueCode(ctx, st, f, userID, now)
 	if err != nil {
 		return signIn{}, err

@@ -76,6 +76,8 @@ type Service struct {
 
 	cleanupMu   sync.Mutex
 	lastCleanup time.Time
+
+	saml samlState // saml.go
 }
 
 // NewService builds the service; it reads (or makes) the instance's SSO key.
