@@ -123,7 +123,7 @@ func (s *Service) saveMemberChange(ctx context.Context, q Queries, m Member, typ
 
 // Remove deletes memberships with their collection and group links. Nobody removes themselves
 // (they leave instead); only owners remove owners; custom members do not remove admins; a confirmed
-// owner always remains.
+// owner always remains; a member whose account the organization claims is revoked, not removed.
 func (s *Service) Remove(ctx context.Context, userID, orgID string, ids []string, bulk bool,
 	meta Meta) ([]BulkResult, error) {
 	return s.bulkChange(ctx, userID, orgID, ids, bulk, func(q Queries, o Organization, a actor, m Member) error {
@@ -139,6 +139,9 @@ func (s *Service) Remove(ctx context.Context, userID, orgID string, ids []string
 			return httpx.BadRequest(msgOwnersRemoveOwner)
 		case m.Type == RoleAdmin && !a.admin():
 			return httpx.BadRequest(msgCustomNoAdmins)
+		}
+		if err := s.refuseClaimed(ctx, q, o, m, msgClaimedRemove); err != nil {
+			return err
 		}
 		now := s.clock.Now()
 		if err := q.BumpMemberRevisions(ctx, orgID, []string{m.ID}, now); err != nil {
@@ -299,7 +302,7 @@ func (s *Service) ListMembers(ctx context.Context, userID, orgID string, withCol
 	for i, d := range list {
 		out[i] = newMemberResponse(d, colls[d.ID], groups[d.ID], "organizationUserUserDetails")
 	}
-	return out, nil
+	return out, s.markClaimed(ctx, orgID, list, out)
 }
 
 // MemberDetails returns one member with collections and groups, to those who manage users.
@@ -323,5 +326,6 @@ func (s *Service) MemberDetails(ctx context.Context, userID, orgID, memberID str
 	if err != nil {
 		return MemberResponse{}, err
 	}
-	return newMemberResponse(d, colls[d.ID], groups[d.ID], "organizationUserDetails"), nil
+	out := []MemberResponse{newMemberResponse(d, colls[d.ID], groups[d.ID], "organizationUserDetails")}
+	return out[0], s.markClaimed(ctx, orgID, []MemberDetails{d}, out)
 }

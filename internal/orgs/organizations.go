@@ -243,10 +243,12 @@ func (s *Service) Delete(ctx context.Context, userID, orgID, passwordHash string
 	return nil
 }
 
-// Leave ends the caller's own membership. The last confirmed owner cannot leave.
+// Leave ends the caller's own membership. The last confirmed owner cannot leave, nor can a member
+// whose account the organization claims.
 func (s *Service) Leave(ctx context.Context, userID, orgID string, meta Meta) error {
 	return s.store.InTx(ctx, func(q Queries) error {
-		if _, err := q.LockOrganization(ctx, orgID); err != nil {
+		o, err := q.LockOrganization(ctx, orgID)
+		if err != nil {
 			return storeNotFound(err)
 		}
 		m, err := q.MemberByUser(ctx, orgID, userID)
@@ -257,6 +259,9 @@ func (s *Service) Leave(ctx context.Context, userID, orgID string, meta Meta) er
 			if err := lastOwner(ctx, q, orgID, m.ID); err != nil {
 				return err
 			}
+		}
+		if err := s.refuseClaimed(ctx, q, o, m, msgClaimedLeave); err != nil {
+			return err
 		}
 		now := s.clock.Now()
 		if err := q.BumpMemberRevisions(ctx, orgID, []string{m.ID}, now); err != nil {
@@ -286,7 +291,11 @@ func (s *Service) ProfileOrganizations(ctx context.Context, userID string) ([]Pr
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, newProfileOrganization(o, m, sso))
+		p := newProfileOrganization(o, m, sso)
+		if p.UserIsClaimedByOrganization, err = s.claimedMember(ctx, s.store, o, m); err != nil {
+			return nil, err
+		}
+		out = append(out, p)
 	}
 	return out, nil
 }

@@ -96,6 +96,7 @@ type Service struct {
 	passwords PasswordVerifier
 	mailer    Mailer
 	sso       SSOStates
+	claims    DomainClaims // set by SetDomainClaims; nil means no account is claimed
 	cfg       Config
 	clock     clock.Clock
 	rand      io.Reader
