@@ -29,6 +29,7 @@ import (
 	"github.com/castellan-vault/castellan/internal/identity"
 	"github.com/castellan-vault/castellan/internal/mail"
 	"github.com/castellan-vault/castellan/internal/orgs"
+	"github.com/castellan-vault/castellan/internal/policies"
 	"github.com/castellan-vault/castellan/internal/settings"
 	"github.com/castellan-vault/castellan/internal/sso"
 	"github.com/castellan-vault/castellan/internal/storage"
@@ -50,6 +51,8 @@ type Deps struct {
 	Mail mail.Sender
 	// SSO holds the single sign-on settings (sso.go).
 	SSO SSOSettings
+	// Policies holds the policy settings (policies.go).
+	Policies PolicySettings
 }
 
 // App is a wired castellan. Each concern is wired in its own file of this package (identity.go,
@@ -69,6 +72,8 @@ type App struct {
 	Orgs *orgs.Service
 	// SSO is single sign-on (set by the SSO mount); it also serves castellan's own pages at /.
 	SSO *sso.Service
+	// Policies is the policy service (set by the policy mount).
+	Policies *policies.Service
 }
 
 // New builds the application.
@@ -83,7 +88,7 @@ func New(ctx context.Context, d Deps) (*App, error) {
 	a.routes()
 	// Concern mounts, in dependency order: a mount may use what earlier ones set on App.
 	mounts := []func(ctx context.Context) error{a.mountIdentity, a.mountAccounts, a.mountOrgs, a.mountSSO,
-		a.mountVault}
+		a.mountPolicies, a.mountVault}
 	for _, mount := range mounts {
 		if err := mount(ctx); err != nil {
 			return nil, err

@@ -9,12 +9,13 @@ import (
 )
 
 // mountVault mounts folders, items, sync and the event intake. It needs App.Accounts and
-// App.Verifier from mountIdentity, and App.Orgs from mountOrgs.
+// App.Verifier from mountIdentity, App.Orgs from mountOrgs and App.Policies from mountPolicies.
 func (a *App) mountVault(context.Context) error {
 	h := &vault.Handlers{
 		Store:    vault.SQLStore{DB: a.deps.DB},
 		Accounts: syncAccounts{a.Accounts},
 		Orgs:     vaultOrgs{svc: a.Orgs, ipHeader: a.deps.Accounts.ClientIPHeader},
+		Policies: syncPolicies{a.Policies},
 		Clock:    a.deps.Clock,
 		Rand:     rand.Reader,
 		Logger:   a.deps.Logger.With("component", "vault"),

@@ -92,6 +92,7 @@ func serve(ctx context.Context, cfg config.Server, cmd *cobra.Command) error {
 		Logger: logger, Clock: clock.Real{}, DB: db, PublicURL: cfg.PublicURL,
 		MaxBodyBytes: cfg.MaxBodyBytes, DataDir: cfg.DataDir, Accounts: app.AccountSettingsFrom(cfg),
 		Orgs: app.OrgSettingsFrom(cfg), Mail: sender, SSO: app.SSOSettingsFrom(cfg),
+		Policies: app.PolicySettingsFrom(cfg),
 	})
 	if err != nil {
 		return fmt.Errorf("build castellan: %w", err)

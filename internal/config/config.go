@@ -56,11 +56,18 @@ type Server struct {
 	ClientIPHeader          string        `env:"CASTELLAN_CLIENT_IP_HEADER" flag:"client-ip-header" help:"header in which a trusted reverse proxy passes the client address (e.g. X-Forwarded-For; its last entry is used); default the connection's address"`
 
 	DNSServer string `env:"CASTELLAN_DNS_SERVER" flag:"dns-server" help:"DNS server (host:port) that castellan asks for the TXT records of claimed domains, e.g. for split-horizon DNS (default the system resolver)"`
+	// The domain re-verification job (internal/domains): how often it runs, how often a verified
+	// domain is checked again, and how long a claimed domain may fail before its claim ends.
+	DomainCheckInterval   time.Duration `env:"CASTELLAN_DOMAIN_CHECK_INTERVAL" envDefault:"15m" flag:"domain-check-interval" help:"how often the background job runs the domain checks that are due (one castellan process runs it, under a database lease)"`
+	DomainRecheckInterval time.Duration `env:"CASTELLAN_DOMAIN_RECHECK_INTERVAL" envDefault:"24h" flag:"domain-recheck-interval" help:"how often the TXT record of a verified domain is checked again"`
+	DomainGracePeriod     time.Duration `env:"CASTELLAN_DOMAIN_GRACE_PERIOD" envDefault:"336h" flag:"domain-grace-period" help:"how long a verified domain's TXT record may be missing before the organization's claim on it ends (a failing DNS lookup alone never ends it)"`
 
 	InviteExpiry time.Duration `env:"CASTELLAN_INVITE_EXPIRY" envDefault:"120h" flag:"invite-expiry" help:"how long an organization invitation stays valid"`
 	DefaultSeats int           `env:"CASTELLAN_DEFAULT_SEATS" envDefault:"0" flag:"default-seats" help:"seat limit of new organizations; 0 means unlimited (change one organization with castellan orgs set-seats)"`
 
 	SSOTokenLifetime time.Duration `env:"CASTELLAN_SSO_TOKEN_LIFETIME" envDefault:"5m" flag:"sso-token-lifetime" help:"how long the token of SSO prevalidation lets a browser start a sign-in"`
+	// SSOEnforceForAllUsers binds owners and admins to the Require SSO policy too.
+	SSOEnforceForAllUsers bool `env:"CASTELLAN_SSO_ENFORCE_FOR_ALL_USERS" envDefault:"false" flag:"sso-enforce-for-all-users" help:"make the Require SSO policy bind organization owners and admins too (by default they keep their master password login)"`
 }
 
 // Validate checks values that a type alone cannot, and fills in derived defaults.
@@ -112,7 +119,7 @@ func (c *Server) Validate() error {
 	if err := c.validateOrgs(); err != nil {
 		return err
 	}
-	if err := c.validateDNSServer(); err != nil {
+	if err := c.validateDomains(); err != nil {
 		return err
 	}
 	return c.validateSMTP(u.Hostname())
@@ -192,8 +199,19 @@ func (c *Server) validateOrgs() error {
 	return nil
 }
 
-// validateDNSServer checks CASTELLAN_DNS_SERVER, when set, is host:port with a numeric port.
-func (c *Server) validateDNSServer() error {
+// validateDomains checks CASTELLAN_DNS_SERVER, when set, is host:port with a numeric port, and
+// that the domain job's durations are at least a second.
+func (c *Server) validateDomains() error {
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"CASTELLAN_DOMAIN_CHECK_INTERVAL", c.DomainCheckInterval},
+		{"CASTELLAN_DOMAIN_RECHECK_INTERVAL", c.DomainRecheckInterval},
+		{"CASTELLAN_DOMAIN_GRACE_PERIOD", c.DomainGracePeriod}} {
+		if d.v < time.Second {
+			return &Error{Var: d.name, Reason: "must be at least 1s"}
+		}
+	}
 	if c.DNSServer == "" {
 		return nil
 	}

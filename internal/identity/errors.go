@@ -15,6 +15,7 @@ type oauthError struct {
 	code        string
 	description string
 	message     string        // ErrorModel.Message; omitted when ""
+	ssoOrg      string        // SsoOrganizationIdentifier; omitted when ""
 	retryAfter  time.Duration // for 429
 	cause       error
 }
@@ -38,10 +39,12 @@ type oauthErrorBody struct {
 	Error            string      `json:"error"`
 	ErrorDescription string      `json:"error_description,omitempty"`
 	ErrorModel       *errorModel `json:"ErrorModel,omitempty"`
+	// SsoOrganizationIdentifier makes the clients start that organization's single sign-on.
+	SsoOrganizationIdentifier string `json:"SsoOrganizationIdentifier,omitempty"`
 }
 
 func (e *oauthError) write(w http.ResponseWriter) {
-	body := oauthErrorBody{Error: e.code, ErrorDescription: e.description}
+	body := oauthErrorBody{Error: e.code, ErrorDescription: e.description, SsoOrganizationIdentifier: e.ssoOrg}
 	if e.message != "" {
 		body.ErrorModel = &errorModel{Message: e.message, Object: "error"}
 	}
@@ -62,6 +65,16 @@ func badPassword(cause error) *oauthError {
 	return &oauthError{status: http.StatusBadRequest, code: "invalid_grant",
 		description: "invalid_username_or_password", message: "Username or password is incorrect. Try again.",
 		cause: cause}
+}
+
+// ssoRequired is the answer to a password login that the Require SSO policy forbids: the official
+// description, and the identifier of the organization whose SSO the clients should start, when one
+// is known (an interactive official client then starts it; without one it shows the message).
+func ssoRequired(identifier string) *oauthError {
+	return &oauthError{status: http.StatusBadRequest, code: "invalid_grant",
+		description: "Sso authentication is required.",
+		message:     "Your organization requires single sign-on. Log in with SSO instead of the master password.",
+		ssoOrg:      identifier}
 }
 
 // invalidClient is the answer to a bad API key or an unknown client id; the CLI maps the bare

@@ -114,9 +114,30 @@ func (s *Server) passwordGrant(r *http.Request, f form) (any, *oauthError) {
 		return nil, internal(err)
 	}
 	s.succeeded(ctx, account)
+	if oerr := s.checkSSORequired(ctx, u.ID); oerr != nil {
+		return nil, oerr
+	}
 	// TODO(2fa): a user with two-factor providers gets a 400 with TwoFactorProviders2 here (see
 	// twoFactorRequired) until the twoFactorToken/twoFactorProvider parameters prove the second factor.
 	return s.login(ctx, session{user: u, clientID: clientID, scopes: scopes, amr: amrPassword, device: dev})
+}
+
+// checkSSORequired refuses a password login that the Require SSO policy forbids. It runs after the
+// password was checked, so that the refusal tells nothing to whoever does not know the password; the
+// API key (client_credentials) and single sign-on itself are not asked about.
+func (s *Server) checkSSORequired(ctx context.Context, userID string) *oauthError {
+	if s.Policies == nil {
+		return nil
+	}
+	required, identifier, err := s.Policies.SSORequired(ctx, userID)
+	if err != nil {
+		return internal(err)
+	}
+	if !required {
+		return nil
+	}
+	s.log.InfoContext(ctx, "login refused", "grant", "password", "reason", "sso_required", "user_id", userID)
+	return ssoRequired(identifier)
 }
 
 // clientCredentialsGrant logs in with a user's API key: client_id "user.<id>", client_secret, scope

@@ -47,6 +47,13 @@ type CodeGrant struct {
 	OrgID string
 }
 
+// LoginPolicies lets the organization policies refuse a password login that must go through
+// single sign-on instead (Require SSO, issue 7). SSORequired reports whether userID is bound, and
+// the SSO identifier of the one organization that binds them ("" when none is known or several do).
+type LoginPolicies interface {
+	SSORequired(ctx context.Context, userID string) (required bool, identifier string, err error)
+}
+
 // Options are the dependencies of a Server.
 type Options struct {
 	Accounts  *accounts.Service
@@ -82,6 +89,8 @@ type Server struct {
 
 	// Codes redeems authorization codes; nil until SSO exists (issue 5).
 	Codes CodeExchanger
+	// Policies refuses password logins that the Require SSO policy forbids; nil refuses none.
+	Policies LoginPolicies
 }
 
 // NewServer builds the identity server.

@@ -38,6 +38,11 @@ func (s *Service) Accept(ctx context.Context, userID, userEmail, orgID, memberID
 		if err := s.checkAccept(ctx, q, m, userID, userEmail, r.Token); err != nil {
 			return err
 		}
+		err = s.checkPolicies(ctx, q, MembershipChange{Kind: ChangeAccept, Member: m, UserID: userID,
+			ResetPasswordKey: r.ResetPasswordKey})
+		if err != nil {
+			return err
+		}
 		now := s.clock.Now()
 		m.Status, m.UserID, m.Email, m.RevisionDate = StatusAccepted, userID, "", now
 		if r.ResetPasswordKey != "" {
@@ -45,6 +50,12 @@ func (s *Service) Accept(ctx context.Context, userID, userEmail, orgID, memberID
 		}
 		if err := q.UpdateMember(ctx, m); err != nil {
 			return err
+		}
+		if r.ResetPasswordKey != "" {
+			ev := s.memberEvent(EventMemberResetPasswordEnroll, m, userID, Meta{}, now)
+			if err := q.AddEvents(ctx, []Event{ev}); err != nil {
+				return err
+			}
 		}
 		if err := q.MarkEmailVerified(ctx, userID, now); err != nil {
 			return err
@@ -145,6 +156,13 @@ func (s *Service) confirm(ctx context.Context, q Queries, a actor, orgID string,
 		if !ok || m.Status != StatusAccepted || m.UserID == "" {
 			results = append(results, bulkResult(k.ID, httpx.BadRequest(msgUserNotValid)))
 			continue
+		}
+		err := s.checkPolicies(ctx, q, MembershipChange{Kind: ChangeConfirm, Member: m, UserID: m.UserID})
+		if isClientError(err) {
+			results = append(results, bulkResult(k.ID, err))
+			continue
+		} else if err != nil {
+			return nil, nil, err
 		}
 		m.Status, m.Key, m.Email, m.RevisionDate = StatusConfirmed, k.Key, "", now
 		if err := q.UpdateMember(ctx, m); err != nil {

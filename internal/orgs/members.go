@@ -83,6 +83,12 @@ func (s *Service) Restore(ctx context.Context, userID, orgID string, ids []strin
 		case m.Status != StatusRevoked:
 			return httpx.BadRequest(msgAlreadyActive)
 		}
+		if m.UserID != "" {
+			err := s.checkPolicies(ctx, q, MembershipChange{Kind: ChangeRestore, Member: m, UserID: m.UserID})
+			if err != nil {
+				return err
+			}
+		}
 		next := restoredStatus(m)
 		if next.HoldsSeat() {
 			if err := checkSeats(ctx, q, o, 1); err != nil {

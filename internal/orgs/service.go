@@ -96,7 +96,8 @@ type Service struct {
 	passwords PasswordVerifier
 	mailer    Mailer
 	sso       SSOStates
-	claims    DomainClaims // set by SetDomainClaims; nil means no account is claimed
+	policies  PolicyEnforcer // set by SetPolicies; nil means no policy applies
+	claims    DomainClaims   // set by SetDomainClaims; nil means no account is claimed
 	cfg       Config
 	clock     clock.Clock
 	rand      io.Reader

@@ -41,11 +41,18 @@ type Organizations interface {
 	RecordClientEvents(r *http.Request, userID string, events []orgs.ClientEvent) error
 }
 
-// Handlers serve the vault routes. Every field but Orgs must be set.
+// Policies gives /api/sync its "policies": those of the organizations the user is a confirmed
+// member of (internal/policies).
+type Policies interface {
+	SyncPolicies(ctx context.Context, userID string) (any, error)
+}
+
+// Handlers serve the vault routes. Every field but Orgs and Policies must be set.
 type Handlers struct {
 	Store    Store
 	Accounts Accounts
 	Orgs     Organizations // nil: no organizations yet
+	Policies Policies      // nil: no policies
 	Clock    clock.Clock
 	Rand     io.Reader // source of new ids
 	Logger   *slog.Logger

@@ -38,9 +38,15 @@ func (h *Handlers) sync(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
+	var policies any
+	if h.Policies != nil {
+		if policies, err = h.Policies.SyncPolicies(ctx, userID); err != nil {
+			return err
+		}
+	}
 	excludeDomains, _ := strconv.ParseBool(r.URL.Query().Get("excludeDomains"))
 	body, err := syncJSON(syncParts{Profile: profile, UserDecryption: decryption, Folders: folders,
-		Collections: collections, Ciphers: ciphers, ExcludeDomains: excludeDomains})
+		Collections: collections, Policies: policies, Ciphers: ciphers, ExcludeDomains: excludeDomains})
 	if err != nil {
 		return err
 	}
@@ -57,6 +63,7 @@ type syncParts struct {
 	UserDecryption any
 	Folders        []Folder
 	Collections    any // nil: none
+	Policies       any // nil: none
 	Ciphers        []Cipher
 	ExcludeDomains bool
 }
@@ -77,7 +84,7 @@ func syncSizeHint(ciphers []Cipher) int {
 	return n
 }
 
-// syncJSON renders the sync response. Policies and sends are empty until their concerns exist.
+// syncJSON renders the sync response. Sends are empty until their concern exists.
 func syncJSON(p syncParts) ([]byte, error) {
 	var buf bytes.Buffer
 	buf.Grow(syncSizeHint(p.Ciphers))
@@ -86,9 +93,12 @@ func syncJSON(p syncParts) ([]byte, error) {
 	for i, f := range p.Folders {
 		folders[i] = newFolderResponse(f)
 	}
-	collections := p.Collections
+	collections, policies := p.Collections, p.Policies
 	if collections == nil {
 		collections = []any{}
+	}
+	if policies == nil {
+		policies = []any{}
 	}
 	var domains any
 	if !p.ExcludeDomains {
@@ -98,7 +108,7 @@ func syncJSON(p syncParts) ([]byte, error) {
 		key string
 		val any
 	}{
-		{"profile", p.Profile}, {"folders", folders}, {"collections", collections}, {"policies", []any{}},
+		{"profile", p.Profile}, {"folders", folders}, {"collections", collections}, {"policies", policies},
 		{"sends", []any{}}, {"domains", domains}, {"userDecryption", p.UserDecryption},
 	}
 	buf.WriteByte('{')
