@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/castellan-vault/castellan/internal/orgs"
+	"github.com/castellan-vault/castellan/internal/storage/storagetest"
 )
 
 // refusal is a request that must be refused with an official-shaped error and change nothing.
@@ -17,6 +18,9 @@ type refusal struct {
 	status  int
 	message string
 	field   string // a validationErrors key the answer must have, if any
+	// every: run on PostgreSQL and MariaDB too (the list of bad input); the others run on
+	// SQLite only, since the rules do not depend on the engine.
+	every bool
 }
 
 // fixture is an organization with an owner, an admin, a custom member who manages users only, an
@@ -29,7 +33,11 @@ type fixture struct {
 }
 
 func newFixture(t *testing.T, cfg orgs.Config) (*api, *fixture) {
-	a := newAPI(t, cfg)
+	return newFixtureOn(t, storagetest.Engines()[0], cfg)
+}
+
+func newFixtureOn(t *testing.T, e storagetest.Engine, cfg orgs.Config) (*api, *fixture) {
+	a := newAPIOn(t, storagetest.OpenFresh(t, e), cfg)
 	f := &fixture{owner: a.user("owner@acme.example"), admin: a.user("admin@acme.example"),
 		custom: a.user("custom@acme.example"), accepted: a.user("accepted@acme.example"),
 		outside: a.user("outside@else.example")}
@@ -53,7 +61,7 @@ func usersPath(f *fixture, rest string) string {
 func TestRefusalsChangeNothing(t *testing.T) {
 	seats := 6 // the fixture holds 5
 	cases := []refusal{
-		{name: "InvalidEmail", status: 400, message: "The model state is invalid.", field: "Emails",
+		{name: "InvalidEmail", every: true, status: 400, message: "The model state is invalid.", field: "Emails",
 			setup: func(a *api, f *fixture) (string, string, string, any) {
 				return f.owner, "POST", usersPath(f, "/invite"), map[string]any{"type": 2,
 					"emails": []string{"good@acme.example", "not an email"}}
@@ -63,7 +71,7 @@ func TestRefusalsChangeNothing(t *testing.T) {
 				return f.owner, "POST", usersPath(f, "/invite"), map[string]any{"type": 2,
 					"emails": []string{"Eve <eve@acme.example>"}}
 			}},
-		{name: "DuplicateInvitation", status: 400, message: "This user has already been invited.",
+		{name: "DuplicateInvitation", every: true, status: 400, message: "This user has already been invited.",
 			setup: func(a *api, f *fixture) (string, string, string, any) {
 				return f.owner, "POST", usersPath(f, "/invite"), map[string]any{"type": 2,
 					"emails": []string{"INVITED@acme.example"}}
@@ -73,7 +81,7 @@ func TestRefusalsChangeNothing(t *testing.T) {
 				return f.owner, "POST", usersPath(f, "/invite"), map[string]any{"type": 2,
 					"emails": []string{"accepted@acme.example"}}
 			}},
-		{name: "SeatsExceeded", status: 400, message: "This organization has 6 seats and 7 are needed.",
+		{name: "SeatsExceeded", every: true, status: 400, message: "This organization has 6 seats and 7 are needed.",
 			setup: func(a *api, f *fixture) (string, string, string, any) {
 				return f.owner, "POST", usersPath(f, "/invite"), map[string]any{"type": 2,
 					"emails": []string{"n1@acme.example", "n2@acme.example"}}
@@ -94,7 +102,7 @@ func TestRefusalsChangeNothing(t *testing.T) {
 				return f.custom, "POST", usersPath(f, "/invite"), map[string]any{"type": 1,
 					"emails": []string{"a2@acme.example"}}
 			}},
-		{name: "ManageWithReadOnly", status: 400, message: "The Manage property is mutually exclusive",
+		{name: "ManageWithReadOnly", every: true, status: 400, message: "The Manage property is mutually exclusive",
 			setup: func(a *api, f *fixture) (string, string, string, any) {
 				cid := firstCollection(a, f)
 				return f.owner, "POST", usersPath(f, "/invite"), map[string]any{"type": 2,
@@ -107,12 +115,12 @@ func TestRefusalsChangeNothing(t *testing.T) {
 					"emails":      []string{"m@acme.example"},
 					"collections": []any{map[string]any{"id": "00000000-0000-4000-8000-000000000001"}}}
 			}},
-		{name: "AcceptByDifferentAccount", status: 400, message: "User email does not match invite.",
+		{name: "AcceptByDifferentAccount", every: true, status: 400, message: "User email does not match invite.",
 			setup: func(a *api, f *fixture) (string, string, string, any) {
 				tok := a.mail.lastInvite(a.t, "invited@acme.example").Token.Reveal()
 				return f.outside, "POST", usersPath(f, "/"+f.invitedM+"/accept"), map[string]any{"token": tok}
 			}},
-		{name: "SecondAcceptance", status: 400, message: "Invitation already accepted.",
+		{name: "SecondAcceptance", every: true, status: 400, message: "Invitation already accepted.",
 			setup: func(a *api, f *fixture) (string, string, string, any) {
 				tok := a.mail.lastInvite(a.t, "accepted@acme.example").Token.Reveal()
 				return f.accepted, "POST", usersPath(f, "/"+f.acceptedM+"/accept"), map[string]any{"token": tok}
@@ -149,7 +157,7 @@ func TestRefusalsChangeNothing(t *testing.T) {
 				return a.userID("invited@acme.example"), "POST", usersPath(f, "/"+f.invitedM+"/accept"),
 					map[string]any{"token": tok}
 			}},
-		{name: "ConfirmNotAccepted", status: 400, message: "User not valid.",
+		{name: "ConfirmNotAccepted", every: true, status: 400, message: "User not valid.",
 			setup: func(a *api, f *fixture) (string, string, string, any) {
 				return f.owner, "POST", usersPath(f, "/"+f.invitedM+"/confirm"), map[string]any{"key": rsaEnc(a.t)}
 			}},
@@ -157,11 +165,11 @@ func TestRefusalsChangeNothing(t *testing.T) {
 			setup: func(a *api, f *fixture) (string, string, string, any) {
 				return f.owner, "POST", usersPath(f, "/"+f.acceptedM+"/confirm"), map[string]any{"key": "4.not base64!"}
 			}},
-		{name: "RevokeLastOwner", status: 400, message: "Organization must have at least one confirmed owner.",
+		{name: "RevokeLastOwner", every: true, status: 400, message: "Organization must have at least one confirmed owner.",
 			setup: func(a *api, f *fixture) (string, string, string, any) {
 				return f.owner, "PUT", usersPath(f, "/"+f.ownerM+"/revoke"), nil
 			}},
-		{name: "RemoveLastOwner", status: 400, message: "Organization must have at least one confirmed owner.",
+		{name: "RemoveLastOwner", every: true, status: 400, message: "Organization must have at least one confirmed owner.",
 			setup: func(a *api, f *fixture) (string, string, string, any) {
 				return f.owner, "DELETE", usersPath(f, "/"+f.ownerM), nil
 			}},
@@ -169,7 +177,7 @@ func TestRefusalsChangeNothing(t *testing.T) {
 			setup: func(a *api, f *fixture) (string, string, string, any) {
 				return f.owner, "POST", usersPath(f, "/"+f.ownerM+"/remove"), nil
 			}},
-		{name: "LastOwnerLeaves", status: 400, message: "Organization must have at least one confirmed owner.",
+		{name: "LastOwnerLeaves", every: true, status: 400, message: "Organization must have at least one confirmed owner.",
 			setup: func(a *api, f *fixture) (string, string, string, any) {
 				return f.owner, "POST", "/api/organizations/" + f.org + "/leave", nil
 			}},
@@ -218,24 +226,32 @@ func TestRefusalsChangeNothing(t *testing.T) {
 				return f.owner, "GET", "/api/organizations/acme/users", nil
 			}},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			a, f := newFixture(t, orgs.Config{DefaultSeats: &seats})
-			user, method, path, body := c.setup(a, f)
-			before := a.snapshot(f.org)
-			r := a.do(user, method, path, body)
-			var e errorBody
-			r.decode(t, &e)
-			if r.Status != c.status || !strings.HasPrefix(e.Message, c.message) || e.Object != "error" {
-				t.Fatalf("got %d %q, want %d %q", r.Status, e.Message, c.status, c.message)
+	forEachEngine(t, func(t *testing.T, e storagetest.Engine) {
+		for _, c := range cases {
+			if c.every || e.Name == "sqlite" {
+				t.Run(c.name, func(t *testing.T) { checkRefusal(t, e, c, seats) })
 			}
-			if c.field != "" && len(e.ValidationErrors[c.field]) == 0 {
-				t.Fatalf("validationErrors %v lack %s", e.ValidationErrors, c.field)
-			}
-			if after := a.snapshot(f.org); after != before {
-				t.Fatalf("the organization changed:\nbefore\n%s\nafter\n%s", before, after)
-			}
-		})
+		}
+	})
+}
+
+// checkRefusal runs one refusal case on a fresh fixture.
+func checkRefusal(t *testing.T, e storagetest.Engine, c refusal, seats int) {
+	t.Helper()
+	a, f := newFixtureOn(t, e, orgs.Config{DefaultSeats: &seats})
+	user, method, path, body := c.setup(a, f)
+	before := a.snapshot(f.org)
+	r := a.do(user, method, path, body)
+	var got errorBody
+	r.decode(t, &got)
+	if r.Status != c.status || !strings.HasPrefix(got.Message, c.message) || got.Object != "error" {
+		t.Fatalf("got %d %q, want %d %q", r.Status, got.Message, c.status, c.message)
+	}
+	if c.field != "" && len(got.ValidationErrors[c.field]) == 0 {
+		t.Fatalf("validationErrors %v lack %s", got.ValidationErrors, c.field)
+	}
+	if after := a.snapshot(f.org); after != before {
+		t.Fatalf("the organization changed:\nbefore\n%s\nafter\n%s", before, after)
 	}
 }
 
@@ -278,7 +294,11 @@ func TestNoRefusalIs401Or403(t *testing.T) {
 }
 
 func TestBulkResultsAndPartialCommit(t *testing.T) {
-	a, f := newFixture(t, orgs.Config{})
+	forEachEngine(t, func(t *testing.T, e storagetest.Engine) { testBulkResults(t, e) })
+}
+
+func testBulkResults(t *testing.T, e storagetest.Engine) {
+	a, f := newFixtureOn(t, e, orgs.Config{})
 	other := a.join(f.owner, f.org, a.user("second@acme.example"), 2)
 	var res struct {
 		Data []struct {
@@ -305,7 +325,11 @@ func TestBulkResultsAndPartialCommit(t *testing.T) {
 }
 
 func TestMembershipJourney(t *testing.T) {
-	a := newAPI(t, orgs.Config{})
+	forEachEngine(t, testMembershipJourney)
+}
+
+func testMembershipJourney(t *testing.T, e storagetest.Engine) {
+	a := newAPIOn(t, storagetest.OpenFresh(t, e), orgs.Config{})
 	owner, bob := a.user("owner@acme.example"), a.user("bob@acme.example")
 	org := a.org(owner)
 	var profile struct{ Data []orgs.ProfileOrganization }

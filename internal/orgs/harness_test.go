@@ -90,6 +90,15 @@ func newAPI(t testing.TB, cfg orgs.Config) *api {
 	return newAPIOn(t, storagetest.OpenFresh(t, storagetest.Engines()[0]), cfg)
 }
 
+// forEachEngine runs fn as a sub-test per engine; the handler tests that exercise transactions and
+// the cross-table queries run on all three.
+func forEachEngine(t *testing.T, fn func(t *testing.T, e storagetest.Engine)) {
+	t.Helper()
+	for _, e := range storagetest.Engines() {
+		t.Run(e.Name, func(t *testing.T) { fn(t, e) })
+	}
+}
+
 func newAPIOn(t testing.TB, db *storage.DB, cfg orgs.Config) *api {
 	t.Helper()
 	a := &api{t: t, db: db, clock: clock.NewFake(t0), mail: &fakeMailer{}, emails: map[string]string{}}

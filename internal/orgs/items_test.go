@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/castellan-vault/castellan/internal/orgs"
+	"github.com/castellan-vault/castellan/internal/storage/storagetest"
 )
 
 // item is a login item of an organization as the CLI sends it to POST /api/ciphers/create.
@@ -41,7 +42,11 @@ func (a *api) sync(user string) syncView {
 }
 
 func TestOrganizationItemsFollowMembership(t *testing.T) {
-	a := newAPI(t, orgs.Config{})
+	forEachEngine(t, testItemsFollowMembership)
+}
+
+func testItemsFollowMembership(t *testing.T, e storagetest.Engine) {
+	a := newAPIOn(t, storagetest.OpenFresh(t, e), orgs.Config{})
 	owner, bob, carol := a.user("owner@acme.example"), a.user("bob@acme.example"), a.user("carol@acme.example")
 	org := a.org(owner)
 	coll := firstCollection(a, &fixture{org: org, owner: owner})
@@ -98,7 +103,11 @@ func TestOrganizationItemsFollowMembership(t *testing.T) {
 }
 
 func TestOrganizationExportImportAndClientEvents(t *testing.T) {
-	a := newAPI(t, orgs.Config{})
+	forEachEngine(t, testExportImportEvents)
+}
+
+func testExportImportEvents(t *testing.T, e storagetest.Engine) {
+	a := newAPIOn(t, storagetest.OpenFresh(t, e), orgs.Config{})
 	owner, bob := a.user("owner@acme.example"), a.user("bob@acme.example")
 	org := a.org(owner)
 	coll := firstCollection(a, &fixture{org: org, owner: owner})

@@ -9,10 +9,15 @@ import (
 	"time"
 
 	"github.com/castellan-vault/castellan/internal/orgs"
+	"github.com/castellan-vault/castellan/internal/storage/storagetest"
 )
 
 func TestGroupsAndCollections(t *testing.T) {
-	a, f := newFixture(t, orgs.Config{})
+	forEachEngine(t, testGroupsAndCollectionsAPI)
+}
+
+func testGroupsAndCollectionsAPI(t *testing.T, e storagetest.Engine) {
+	a, f := newFixtureOn(t, e, orgs.Config{})
 	base := "/api/organizations/" + f.org
 	coll := firstCollection(a, f)
 	var c struct {
@@ -93,8 +98,12 @@ func TestGroupsAndCollections(t *testing.T) {
 }
 
 func TestReinviteLeaveRestoreSeatsAndDelete(t *testing.T) {
+	forEachEngine(t, testReinviteLeaveRestoreDelete)
+}
+
+func testReinviteLeaveRestoreDelete(t *testing.T, e storagetest.Engine) {
 	seats := 5
-	a, f := newFixture(t, orgs.Config{DefaultSeats: &seats}) // 5 seats held
+	a, f := newFixtureOn(t, e, orgs.Config{DefaultSeats: &seats}) // 5 seats held
 	base := "/api/organizations/" + f.org
 	first := a.mail.lastInvite(t, "invited@acme.example")
 	a.must(f.owner, "POST", base+"/users/reinvite", map[string]any{"ids": []string{f.invitedM}})
@@ -108,10 +117,10 @@ func TestReinviteLeaveRestoreSeatsAndDelete(t *testing.T) {
 	a.must(f.owner, "PUT", base+"/users/"+f.acceptedM+"/revoke", nil) // 4 held
 	a.must(f.owner, "POST", base+"/users/invite", map[string]any{"type": 2, "emails": []string{"new@acme.example"}})
 	r := a.do(f.owner, "PUT", base+"/users/"+f.acceptedM+"/restore", nil)
-	var e errorBody
-	r.decode(t, &e)
-	if r.Status != 400 || !strings.HasPrefix(e.Message, "This organization has 5 seats and 6 are needed.") {
-		t.Fatalf("restore past the seat limit: %d %q", r.Status, e.Message)
+	var refused errorBody
+	r.decode(t, &refused)
+	if r.Status != 400 || !strings.HasPrefix(refused.Message, "This organization has 5 seats and 6 are needed.") {
+		t.Fatalf("restore past the seat limit: %d %q", r.Status, refused.Message)
 	}
 	a.must(f.admin, "POST", base+"/leave", nil) // 4 held
 	a.must(f.owner, "PUT", base+"/users/"+f.acceptedM+"/restore", nil)
