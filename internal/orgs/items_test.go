@@ -170,3 +170,50 @@ func testExportImportEvents(t *testing.T, e storagetest.Engine) {
 		t.Fatalf("stored %d viewed-item events, want 1: %+v", n, evs.Data)
 	}
 }
+
+func TestShareAndMoveBetweenCollections(t *testing.T) {
+	forEachEngine(t, testShareAndMove)
+}
+
+func testShareAndMove(t *testing.T, e storagetest.Engine) {
+	a := newAPIOn(t, storagetest.OpenFresh(t, e), orgs.Config{})
+	owner, bob := a.user("owner@acme.example"), a.user("bob@acme.example")
+	org := a.org(owner)
+	first := firstCollection(a, &fixture{org: org, owner: owner})
+	var second struct{ ID string }
+	ownerM := a.memberByEmail(owner, org, "owner@acme.example").ID
+	a.must(owner, "POST", "/api/organizations/"+org+"/collections", map[string]any{"name": enc(t, "Second"),
+		"users": []any{map[string]any{"id": ownerM, "manage": true}}}).decode(t, &second)
+	bobM := a.confirmed(owner, org, bob, 2)
+	a.must(owner, "PUT", "/api/organizations/"+org+"/users/"+bobM, map[string]any{"type": 2,
+		"collections": []any{map[string]any{"id": first}}})
+
+	personal := item(t, "")["cipher"].(map[string]any)
+	personal["organizationId"] = nil
+	var mine struct{ ID string }
+	a.must(owner, "POST", "/api/ciphers", personal).decode(t, &mine)
+	if r := a.do(bob, "PUT", "/api/ciphers/"+mine.ID+"/share", item(t, org, first)); r.Status != http.StatusNotFound {
+		t.Fatalf("bob shared the owner's personal item: %d", r.Status)
+	}
+	shared := item(t, org, first)
+	a.must(owner, "PUT", "/api/ciphers/"+mine.ID+"/share", shared)
+	if v := a.sync(bob); len(v.Ciphers) != 1 || v.Ciphers[0].ID != mine.ID || *v.Ciphers[0].OrganizationID != org {
+		t.Fatalf("bob does not see the shared item: %+v", v.Ciphers)
+	}
+	if r := a.do(bob, "PUT", "/api/ciphers/"+mine.ID+"/collections_v2",
+		map[string]any{"collectionIds": []string{second.ID}}); r.Status != http.StatusBadRequest {
+		t.Fatalf("bob moved the item into a collection he does not reach: %d %s", r.Status, r.Body)
+	}
+	var opt struct {
+		Unavailable bool
+		Cipher      *struct{ CollectionIDs []string }
+	}
+	a.must(owner, "PUT", "/api/ciphers/"+mine.ID+"/collections_v2",
+		map[string]any{"collectionIds": []string{second.ID}}).decode(t, &opt)
+	if opt.Unavailable || opt.Cipher == nil || len(opt.Cipher.CollectionIDs) != 1 {
+		t.Fatalf("collections_v2 answer %+v", opt)
+	}
+	if v := a.sync(bob); len(v.Ciphers) != 0 {
+		t.Fatalf("bob still sees the item moved out of his collection: %+v", v.Ciphers)
+	}
+}

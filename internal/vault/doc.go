@@ -32,6 +32,6 @@
 //   - store.go, sqlstore.go, sqlstore_folders.go, sqlstore_orgs.go: the [Store] contract and its
 //     SQL implementation (tables of migration 00003, joined to the collection grants of 00004).
 //   - handlers.go: [Handlers], the route table, the seams and error mapping.
-//   - folders.go, ciphers.go, bulk.go, import.go, sync.go, events.go, orgitems.go: the handlers, by
-//     route group.
+//   - folders.go, ciphers.go, bulk.go, import.go, sync.go, events.go, orgitems.go, orgshare.go: the
+//     handlers, by route group.
 package vault

@@ -97,6 +97,12 @@ func (h *Handlers) Routes() []Route {
 		{"PUT /api/ciphers/{id}/restore", h.restoreCipher},
 		{"PUT /api/ciphers/restore", h.restoreCiphers},
 		{"POST /events/collect", h.collectEvents},
+		{"PUT /api/ciphers/{id}/share", h.shareCipher},
+		{"POST /api/ciphers/{id}/share", h.shareCipher},
+		{"PUT /api/ciphers/{id}/collections", h.updateCipherCollections},
+		{"POST /api/ciphers/{id}/collections", h.updateCipherCollections},
+		{"PUT /api/ciphers/{id}/collections_v2", h.updateCipherCollections},
+		{"POST /api/ciphers/{id}/collections_v2", h.updateCipherCollections},
 		{"GET /api/organizations/{orgId}/export", h.exportOrganization},
 		{"POST /api/ciphers/import-organization", h.importOrganization},
 	}

@@ -189,3 +189,94 @@ func isOrgItem(ctx context.Context, q storage.Querier, id string) (bool, error) 
 	}
 	return n > 0, nil
 }
+
+// ShareCipher moves userID's personal item c.ID into organization c.OrganizationID and collections
+// c.CollectionIDs, with the contents re-encrypted under the organization key by the client: the
+// item stops being userID's, keeps userID's folder and favorite flag, and every member's revision
+// date moves. With lastKnown set it fails with ErrStale like UpdateCipher.
+func (s SQLStore) ShareCipher(ctx context.Context, userID string, c Cipher, lastKnown *time.Time) (Cipher, error) {
+	var out Cipher
+	err := s.DB.InTx(ctx, func(tx *storage.Tx) error {
+		rev, err := lockCipher(ctx, tx, userID, c.ID, false)
+		if err != nil {
+			return err
+		}
+		if lastKnown != nil && rev.Sub(*lastKnown).Abs() > staleTolerance {
+			return ErrStale
+		}
+		if err := checkFolder(ctx, tx, userID, c.FolderID); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE ciphers SET user_id = NULL, organization_id = ?, type = ?, data = ?,
+			cipher_key = ?, reprompt = ?, updated_at = ? WHERE id = ?`, c.OrganizationID, c.Type, c.Data,
+			nullable(c.Key), c.Reprompt, storage.Millis(c.UpdatedAt), c.ID)
+		if err != nil {
+			return fmt.Errorf("share cipher: %w", err)
+		}
+		if err := setPrefs(ctx, tx, userID, c.ID, c.FolderID, c.Favorite); err != nil {
+			return err
+		}
+		if err := setCollections(ctx, tx, c.ID, c.CollectionIDs); err != nil {
+			return err
+		}
+		if err := s.touchItems(ctx, tx, userID, []string{c.ID}, c.UpdatedAt); err != nil {
+			return err
+		}
+		out, err = s.cipher(ctx, tx, userID, c.ID)
+		if notFoundErr(err) { // shared into collections the sharer does not reach
+			out, err = c, nil
+		}
+		return err
+	})
+	return out, err
+}
+
+// SetCipherCollections replaces the collections of an organization item that userID may edit, and
+// returns it as userID now sees it (storage.ErrNotFound, after the change, if no longer at all).
+func (s SQLStore) SetCipherCollections(ctx context.Context, userID, id string, collectionIDs []string,
+	now time.Time) (Cipher, error) {
+	var out Cipher
+	gone := false
+	err := s.DB.InTx(ctx, func(tx *storage.Tx) error {
+		editable, err := editableOrgIDs(ctx, tx, userID, []string{id})
+		if err != nil {
+			return err
+		}
+		if len(editable) == 0 {
+			return fmt.Errorf("read cipher: %w", storage.ErrNotFound)
+		}
+		if _, err := lockCipher(ctx, tx, userID, id, true); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE ciphers SET updated_at = ? WHERE id = ?`, storage.Millis(now), id); err != nil {
+			return fmt.Errorf("update cipher: %w", err)
+		}
+		if err := setCollections(ctx, tx, id, collectionIDs); err != nil {
+			return err
+		}
+		if err := s.touchItems(ctx, tx, userID, []string{id}, now); err != nil {
+			return err
+		}
+		out, err = s.cipher(ctx, tx, userID, id)
+		if gone = notFoundErr(err); gone {
+			return nil // the change stands; the caller just no longer sees the item
+		}
+		return err
+	})
+	if err == nil && gone {
+		err = fmt.Errorf("read cipher: %w", storage.ErrNotFound)
+	}
+	return out, err
+}
+
+// setCollections replaces the collections of an item.
+func setCollections(ctx context.Context, q storage.Querier, cipherID string, collectionIDs []string) error {
+	if _, err := q.ExecContext(ctx, `DELETE FROM cipher_collections WHERE cipher_id = ?`, cipherID); err != nil {
+		return fmt.Errorf("clear cipher collections: %w", err)
+	}
+	rows := make([][]any, len(collectionIDs))
+	for i, col := range collectionIDs {
+		rows[i] = []any{cipherID, col}
+	}
+	return insertRows(ctx, q, "cipher_collections", []string{"cipher_id", "collection_id"}, rows)
+}

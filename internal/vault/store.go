@@ -55,6 +55,12 @@ type Store interface {
 	// Import stores new folders and items for userID at once: all of them, or none.
 	Import(ctx context.Context, userID string, folders []Folder, ciphers []Cipher, now time.Time) error
 
+	// ShareCipher moves userID's personal item c.ID into organization c.OrganizationID and its
+	// collections c.CollectionIDs, with c's re-encrypted contents, and returns it as userID sees it.
+	ShareCipher(ctx context.Context, userID string, c Cipher, lastKnown *time.Time) (Cipher, error)
+	// SetCipherCollections replaces the collections of an organization item userID may edit and
+	// returns it as userID then sees it (storage.ErrNotFound if userID no longer reaches it).
+	SetCipherCollections(ctx context.Context, userID, id string, collectionIDs []string, now time.Time) (Cipher, error)
 	// OrganizationCiphers lists an organization's items out of the trash, with all their
 	// collections (the organization export).
 	OrganizationCiphers(ctx context.Context, orgID string) ([]Cipher, error)
