@@ -136,6 +136,10 @@ func (e *adminEnv) login(cmd *cobra.Command) (*adminclient.Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	if strings.HasPrefix(c.Server(), "http://") {
+		e.progress(cmd, "warning: %s is plain HTTP: the password hash and the access token travel unencrypted",
+			c.Server())
+	}
 	e.progress(cmd, "logging in to %s as %s", c.Server(), strings.ToLower(strings.TrimSpace(e.email)))
 	if err := c.Login(cmd.Context(), e.email, pw); err != nil {
 		return nil, err
