@@ -261,7 +261,7 @@ func (e *env) invite(admin *user, orgID string, u *user, typ int) string {
 	e.t.Helper()
 	e.must(admin, "POST", "/api/organizations/"+orgID+"/users/invite", map[string]any{
 		"emails": []string{u.Email}, "type": typ, "collections": []any{}, "groups": []any{},
-		"permissions": map[string]any{"managePolicies": typ == 4}})
+		"permissions": map[string]any{"managePolicies": typ == 4, "manageResetPassword": typ == 4}})
 	var l struct {
 		Data []struct{ ID, Email string }
 	}

@@ -95,20 +95,21 @@ func (s *Service) ssoDecryption(ctx context.Context, orgID string) (int, error) 
 	return st.MemberDecryptionType, nil
 }
 
-// Enabled reports whether the organization has policy t turned on, e.g. for the SSO concern
-// (Require SSO makes invitations carry the SSO identifier).
-func (s *Service) Enabled(ctx context.Context, orgID string, t Type) (bool, error) {
-	p, err := found(s.store.Get(ctx, orgID, t))
+// Enabled reports whether the organization has policy t turned on, reading through q (a database or
+// a transaction); other concerns ask it without a Service (Require SSO makes invitations carry the
+// SSO identifier).
+func Enabled(ctx context.Context, q storage.Querier, orgID string, t Type) (bool, error) {
+	p, err := found(NewStore(q).Get(ctx, orgID, t))
 	if err != nil {
 		return false, err
 	}
 	return p != nil && p.Enabled, nil
 }
 
-// AutoEnroll reports whether members of the organization are enrolled in account recovery when
-// they join (GET /api/organizations/{identifier}/auto-enroll-status).
-func (s *Service) AutoEnroll(ctx context.Context, orgID string) (bool, error) {
-	p, err := found(s.store.Get(ctx, orgID, TypeResetPassword))
+// AutoEnroll reports, reading through q, whether members of the organization are enrolled in account
+// recovery when they join (GET /api/organizations/{identifier}/auto-enroll-status).
+func AutoEnroll(ctx context.Context, q storage.Querier, orgID string) (bool, error) {
+	p, err := found(NewStore(q).Get(ctx, orgID, TypeResetPassword))
 	if err != nil {
 		return false, err
 	}

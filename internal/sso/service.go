@@ -16,6 +16,7 @@ import (
 	"github.com/castellan-vault/castellan/internal/domains"
 	"github.com/castellan-vault/castellan/internal/oidcrp"
 	"github.com/castellan-vault/castellan/internal/orgs"
+	"github.com/castellan-vault/castellan/internal/policies"
 	"github.com/castellan-vault/castellan/internal/secret"
 	"github.com/castellan-vault/castellan/internal/settings"
 	"github.com/castellan-vault/castellan/internal/storage"
@@ -65,6 +66,7 @@ type Service struct {
 	accounts  *accounts.Service
 	rp        *oidcrp.RP
 	domains   DomainClaims
+	blocked   DomainBlocker // domain_block.go; nil blocks nothing
 	seal      *sealer
 	publicURL string
 	issuer    string
@@ -139,8 +141,11 @@ func (s *Service) SSOState(ctx context.Context, orgID string) (orgs.SSOState, er
 	if err != nil {
 		return orgs.SSOState{}, err
 	}
-	// TODO(policies): Required follows the Require SSO policy once policies exist.
-	return orgs.SSOState{Enabled: c.Enabled && o.Identifier != "", Identifier: o.Identifier,
+	required, err := policies.Enabled(ctx, s.db, orgID, policies.TypeRequireSSO)
+	if err != nil {
+		return orgs.SSOState{}, err
+	}
+	return orgs.SSOState{Enabled: c.Enabled && o.Identifier != "", Required: required, Identifier: o.Identifier,
 		MemberDecryptionType: c.Data.MemberDecryptionType}, nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/castellan-vault/castellan/internal/auth"
 	"github.com/castellan-vault/castellan/internal/httpx"
 	"github.com/castellan-vault/castellan/internal/orgs"
+	"github.com/castellan-vault/castellan/internal/policies"
 	"github.com/castellan-vault/castellan/internal/storage"
 )
 
@@ -114,9 +115,11 @@ func (s *Service) AutoEnrollStatus(w http.ResponseWriter, r *http.Request) error
 	if _, err := oq.MemberByUser(r.Context(), o.ID, p.UserID); err != nil {
 		return notFoundOr(err)
 	}
-	// TODO(policies): resetPasswordEnabled is the account recovery policy's auto-enroll setting
-	// once policies exist; until then nobody is enrolled automatically.
-	httpx.WriteJSON(w, http.StatusOK, map[string]any{"id": o.ID, "resetPasswordEnabled": false,
+	auto, err := policies.AutoEnroll(r.Context(), s.db, o.ID)
+	if err != nil {
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"id": o.ID, "resetPasswordEnabled": auto,
 		"object": "organizationAutoEnrollStatus"})
 	return nil
 }
