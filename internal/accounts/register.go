@@ -88,6 +88,9 @@ func (s *Service) StartRegistration(ctx context.Context, email, name string) (st
 	if err := s.checkRegistrable(email); err != nil {
 		return "", err
 	}
+	if err := s.checkDomainBlock(ctx, email); err != nil {
+		return "", err
+	}
 	if len(name) > maxNameLen {
 		return "", httpx.Invalid("Name", fmt.Sprintf("The Name field must be at most %d characters.", maxNameLen))
 	}
@@ -174,6 +177,9 @@ func (s *Service) Register(ctx context.Context, r Registration) (*User, error) {
 		err = s.checkRegistrable(r.Email)
 	}
 	if err != nil {
+		return nil, err
+	}
+	if err := s.checkDomainBlock(ctx, r.Email); err != nil {
 		return nil, err
 	}
 	if r.VerificationToken != "" {

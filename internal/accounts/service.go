@@ -64,6 +64,11 @@ type Service struct {
 	// invited address, or an error whose text is the official "Invalid token." or "Expired token."
 	// The organizations mount sets it; without it, registration ignores invitations.
 	InviteTokens func(ctx context.Context, memberID, token string) (email string, err error)
+
+	// DomainBlock refuses registrations on domains that an organization claims and closes to
+	// accounts created outside its single sign-on (domain_block.go). The claimed-domain mount sets
+	// it; without it, no domain is blocked.
+	DomainBlock DomainBlocker
 }
 
 // NewService builds the account service.

@@ -25,6 +25,7 @@ import (
 	"github.com/castellan-vault/castellan/internal/accounts"
 	"github.com/castellan-vault/castellan/internal/auth"
 	"github.com/castellan-vault/castellan/internal/clock"
+	"github.com/castellan-vault/castellan/internal/domains"
 	"github.com/castellan-vault/castellan/internal/httpx"
 	"github.com/castellan-vault/castellan/internal/identity"
 	"github.com/castellan-vault/castellan/internal/mail"
@@ -53,6 +54,8 @@ type Deps struct {
 	SSO SSOSettings
 	// Policies holds the policy settings (policies.go).
 	Policies PolicySettings
+	// Domains holds the claimed-domain settings (domains.go).
+	Domains DomainSettings
 }
 
 // App is a wired castellan. Each concern is wired in its own file of this package (identity.go,
@@ -74,6 +77,11 @@ type App struct {
 	SSO *sso.Service
 	// Policies is the policy service (set by the policy mount).
 	Policies *policies.Service
+	// Domains is the claimed-domain service (set by the domain mount).
+	Domains *domains.Service
+
+	// jobs are the background jobs the mounts registered; StartJobs (jobs.go) runs them.
+	jobs []func(ctx context.Context)
 }
 
 // New builds the application.
@@ -88,7 +96,7 @@ func New(ctx context.Context, d Deps) (*App, error) {
 	a.routes()
 	// Concern mounts, in dependency order: a mount may use what earlier ones set on App.
 	mounts := []func(ctx context.Context) error{a.mountIdentity, a.mountAccounts, a.mountOrgs, a.mountSSO,
-		a.mountPolicies, a.mountVault}
+		a.mountPolicies, a.mountDomains, a.mountVault}
 	for _, mount := range mounts {
 		if err := mount(ctx); err != nil {
 			return nil, err

@@ -92,11 +92,13 @@ func serve(ctx context.Context, cfg config.Server, cmd *cobra.Command) error {
 		Logger: logger, Clock: clock.Real{}, DB: db, PublicURL: cfg.PublicURL,
 		MaxBodyBytes: cfg.MaxBodyBytes, DataDir: cfg.DataDir, Accounts: app.AccountSettingsFrom(cfg),
 		Orgs: app.OrgSettingsFrom(cfg), Mail: sender, SSO: app.SSOSettingsFrom(cfg),
-		Policies: app.PolicySettingsFrom(cfg),
+		Policies: app.PolicySettingsFrom(cfg), Domains: app.DomainSettingsFrom(cfg),
 	})
 	if err != nil {
 		return fmt.Errorf("build castellan: %w", err)
 	}
+	stopJobs := a.StartJobs(ctx) // stopped (leases given back) before the database closes
+	defer stopJobs()
 	logger.Info("castellan listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL,
 		"instance_id", a.InstanceID,
 		"tls", cert != nil, "database", db.Describe(), "startup", time.Since(started).Round(time.Millisecond))

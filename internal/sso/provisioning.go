@@ -67,6 +67,11 @@ func (s *Service) provisionTx(ctx context.Context, tx *storage.Tx, f *Flow, id p
 	if d.Outcome == provision.Refuse {
 		return signIn{decision: d}, s.recordEvents(ctx, oq, o.ID, d.Events, "", "", now)
 	}
+	if d.Outcome == provision.CreateUser || d.Outcome == provision.AdoptInvite {
+		if err := s.refuseBlockedDomain(ctx, o.ID, id.Email); err != nil {
+			return signIn{}, err
+		}
+	}
 	userID, memberID, err := s.apply(ctx, tx, oq, st, o.ID, d, id, now)
 	if err != nil {
 		return signIn{}, err
