@@ -136,10 +136,15 @@ func (s queries) SetIdentifier(ctx context.Context, id, identifier string, now t
 	return err
 }
 
-// DeleteOrganization deletes the organization, its items and (by cascade) everything else of it.
+// DeleteOrganization deletes the organization, its items, its claimed domains (migration 00005 has
+// no foreign key to cascade, and a stale claim would keep every other organization from the
+// domain) and (by cascade) everything else of it.
 func (s queries) DeleteOrganization(ctx context.Context, id string) error {
 	if _, err := s.q.ExecContext(ctx, `DELETE FROM ciphers WHERE organization_id = ?`, id); err != nil {
 		return fmt.Errorf("delete organization items: %w", err)
+	}
+	if _, err := s.q.ExecContext(ctx, `DELETE FROM domains WHERE organization_id = ?`, id); err != nil {
+		return fmt.Errorf("delete organization domains: %w", err)
 	}
 	res, err := s.q.ExecContext(ctx, `DELETE FROM organizations WHERE id = ?`, id)
 	if err != nil {
