@@ -16,6 +16,12 @@
 //     e-mail, accept, `bw confirm org-member`, a shared item through revoke and restore) and the
 //     CLI helpers it shares with orgs_admin_test.go.
 //   - orgs_admin_test.go: the same journey through `castellan admin`, and its bad input.
+//   - sso_harness.go: issue 5's helpers: a browser that plays castellan's SSO page for the #/sso
+//     URL a client opens (prevalidate, authorize, the provider's login, the callback), the web
+//     client's own SSO sign-in, and set-password through the API.
+//   - sso_oidc_test.go: issue 5's acceptance test against Dex and node oidc-provider with the
+//     official CLI (`bw login --sso` through an xdg-open shim): invitation-initiated JIT to a
+//     decrypted shared item, JIT without invitation, and refusals.
 //
 // Missing tools (node and the pinned CLI from scripts/install-test-tools, or a database server)
 // skip these tests locally and fail them under CI=true.
