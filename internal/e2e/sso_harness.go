@@ -125,7 +125,9 @@ type PageError struct {
 	Body   string
 }
 
-func (e *PageError) Error() string { return fmt.Sprintf("page with status %d: %.300s", e.Status, e.Body) }
+func (e *PageError) Error() string {
+	return fmt.Sprintf("page with status %d: %.300s", e.Status, e.Body)
+}
 
 func get(ctx context.Context, c *http.Client, target string) (int, []byte, *url.URL, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
