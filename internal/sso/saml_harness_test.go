@@ -14,6 +14,8 @@ import (
 
 	"github.com/castellan-vault/castellan/internal/adminclient"
 	"github.com/castellan-vault/castellan/internal/app"
+	"github.com/castellan-vault/castellan/internal/storage"
+	"github.com/castellan-vault/castellan/internal/storage/storagetest"
 )
 
 // The SAML harness: the env of harness_test.go with the organization switched to SAML, trusting
@@ -38,7 +40,13 @@ func samlData(idp *samlIdP) map[string]any {
 // newSAMLEnv starts castellan with the organization "acme" on SAML (samlData changed by edit).
 func newSAMLEnv(t *testing.T, edit func(data map[string]any)) *samlEnv {
 	t.Helper()
-	s := &samlEnv{env: newEnv(t), idp: testIdP()}
+	return newSAMLEnvOn(t, storagetest.OpenFresh(t, storagetest.Engines()[0]), edit)
+}
+
+// newSAMLEnvOn is newSAMLEnv on the database db.
+func newSAMLEnvOn(t *testing.T, db *storage.DB, edit func(data map[string]any)) *samlEnv {
+	t.Helper()
+	s := &samlEnv{env: newEnvOn(t, db), idp: testIdP()}
 	s.configureSAML(edit)
 	return s
 }
