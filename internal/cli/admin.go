@@ -65,7 +65,8 @@ func newAdmin(environ []string) *cobra.Command {
 	pf.StringVar(&e.passwordFile, "password-file", "", "file whose first line is your master password "+
 		"[$"+envAdminPasswordFile+"] (or set $"+envAdminPassword+")")
 	pf.BoolVar(&e.jsonOut, "json", false, "print results as JSON")
-	cmd.AddCommand(e.orgCmd(), e.membersCmd(), e.groupsCmd(), e.collectionsCmd(), e.ssoCmd())
+	cmd.AddCommand(e.orgCmd(), e.membersCmd(), e.groupsCmd(), e.collectionsCmd(), e.ssoCmd(),
+		e.policiesCmd())
 	return cmd
 }
 
