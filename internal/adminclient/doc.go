@@ -30,4 +30,5 @@
 //   - collections.go: collections, with names encrypted under the organization key.
 //   - types.go: roles, statuses and collection access as the wire numbers them.
 //   - sso.go: an organization's single sign-on configuration (read and save).
+//   - policies.go: an organization's policies (list, read, set) and the names of the policy types.
 package adminclient
