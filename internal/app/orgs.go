@@ -32,8 +32,8 @@ func OrgSettingsFrom(c config.Server) OrgSettings {
 }
 
 // mountOrgs builds the organization service, sets App.Orgs, gives the account profile its
-// organizations and registration the invitation check, and mounts the organization, member, group, collection and event routes. It needs
-// App.Accounts and App.Verifier from mountIdentity.
+// organizations and registration the invitation check, and mounts the organization, member, group,
+// collection and event routes. It needs App.Accounts and App.Verifier from mountIdentity.
 func (a *App) mountOrgs(ctx context.Context) error {
 	d := a.deps
 	var mailer orgs.Mailer
@@ -101,7 +101,8 @@ type vaultOrgs struct {
 	ipHeader string
 }
 
-func (v vaultOrgs) CheckNewCipher(ctx context.Context, userID, orgID string, collectionIDs []string) error {
+func (v vaultOrgs) CheckNewCipher(ctx context.Context, userID, orgID string,
+	collectionIDs []string) error {
 	return v.svc.CheckNewCipher(ctx, userID, orgID, collectionIDs)
 }
 
@@ -113,11 +114,13 @@ func (v vaultOrgs) ExportCollections(ctx context.Context, userID, orgID string) 
 	return v.svc.ExportCollections(ctx, userID, orgID)
 }
 
-func (v vaultOrgs) PlanImport(r *http.Request, userID, orgID string, cols []orgs.ImportCollection) (orgs.ImportPlan, error) {
+func (v vaultOrgs) PlanImport(r *http.Request, userID, orgID string,
+	cols []orgs.ImportCollection) (orgs.ImportPlan, error) {
 	return v.svc.PlanImport(r.Context(), userID, orgID, cols, orgs.MetaFrom(r, v.ipHeader))
 }
 
-func (v vaultOrgs) RecordClientEvents(r *http.Request, userID string, events []orgs.ClientEvent) error {
+func (v vaultOrgs) RecordClientEvents(r *http.Request, userID string,
+	events []orgs.ClientEvent) error {
 	_, err := v.svc.RecordClientEvents(r.Context(), userID, events, orgs.MetaFrom(r, v.ipHeader))
 	return err
 }

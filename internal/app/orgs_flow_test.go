@@ -163,7 +163,8 @@ func createOrg(t *testing.T, e *identitytest.Env, owner *bwcrypto.Account, token
 	key, _ := bwcrypto.ShareKey(rand.Reader, orgKey, owner.PublicKey)
 	coll, _ := orgKey.Encrypt(rand.Reader, []byte("Default collection"))
 	w := e.JSON("POST", "/api/organizations", map[string]any{"name": "Acme", "billingEmail": owner.Email,
-		"planType": 20, "key": key, "keys": map[string]any{"publicKey": pub, "encryptedPrivateKey": wrapped.String()},
+		"planType": 20, "key": key, "keys": map[string]any{"publicKey": pub,
+			"encryptedPrivateKey": wrapped.String()},
 		"collectionName": coll.String()}, token)
 	if w.Code != 200 {
 		t.Fatalf("create organization: %d %s", w.Code, w.Body)

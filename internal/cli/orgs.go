@@ -34,7 +34,8 @@ func newOrgs(environ []string) *cobra.Command {
 
 // openOrgStore opens the configured database and refuses one that is not migrated to this binary's
 // schema, so that the command never writes to tables it does not know.
-func openOrgStore(ctx context.Context, cmd *cobra.Command, cfg *config.Server, environ []string) (*storage.DB, error) {
+func openOrgStore(ctx context.Context, cmd *cobra.Command, cfg *config.Server,
+	environ []string) (*storage.DB, error) {
 	if err := loadServer(cfg, cmd, environ); err != nil {
 		return nil, err
 	}
@@ -83,7 +84,8 @@ func newOrgsList(environ []string) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(w, "%s\t%s\t%d\t%s\n", o.ID, singleLine(o.Name), used, seatsText(o.Seats))
+				fmt.Fprintf(w, "%s\t%s\t%d\t%s\n", o.ID, singleLine(o.Name),
+					used, seatsText(o.Seats))
 			}
 			return w.Flush()
 		},
@@ -134,7 +136,8 @@ func parseSeats(v string) (*int, error) {
 	return &n, nil
 }
 
-func setSeats(ctx context.Context, cmd *cobra.Command, s *orgs.SQLStore, orgID string, seats *int) error {
+func setSeats(ctx context.Context, cmd *cobra.Command, s *orgs.SQLStore,
+	orgID string, seats *int) error {
 	used := 0
 	err := s.InTx(ctx, func(q orgs.Queries) error {
 		if _, err := q.LockOrganization(ctx, orgID); err != nil {
@@ -156,8 +159,9 @@ func setSeats(ctx context.Context, cmd *cobra.Command, s *orgs.SQLStore, orgID s
 	out := cmd.OutOrStdout()
 	fmt.Fprintf(out, "organization %s: seat limit %s, %d in use\n", orgID, seatsText(seats), used)
 	if seats != nil && used > *seats {
-		fmt.Fprintf(cmd.ErrOrStderr(), "warning: %d seats are in use, more than the new limit; no one can be "+
-			"invited or restored until members leave or are revoked\n", used)
+		fmt.Fprintf(cmd.ErrOrStderr(),
+			"warning: %d seats are in use, more than the new limit; no one can be "+
+				"invited or restored until members leave or are revoked\n", used)
 	}
 	return nil
 }

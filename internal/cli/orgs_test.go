@@ -25,7 +25,8 @@ func runCLI(t *testing.T, environ []string, args ...string) (stdout, stderr stri
 func TestOrgsSetSeatsAndList(t *testing.T) {
 	dir := t.TempDir()
 	env := []string{"CASTELLAN_DATA_DIR=" + dir, "DATABASE_URL=sqlite://" + filepath.Join(dir, "c.db")}
-	if _, _, err := runCLI(t, env, "orgs", "list"); err == nil || !strings.Contains(err.Error(), "castellan migrate") {
+	_, _, err := runCLI(t, env, "orgs", "list")
+	if err == nil || !strings.Contains(err.Error(), "castellan migrate") {
 		t.Fatalf("orgs list on an empty database: %v, want a hint to migrate", err)
 	}
 	if _, _, err := runCLI(t, env, "migrate"); err != nil {
@@ -70,12 +71,14 @@ func addOrg(t *testing.T, dir, id string) {
 	defer db.Close()
 	s := orgs.NewSQLStore(db)
 	now := time.Now()
-	if err := s.CreateOrganization(ctx, orgs.Organization{ID: id, Name: "Acme", BillingEmail: "b@acme.example",
-		Enabled: true, CreatedAt: now, RevisionDate: now}); err != nil {
+	o := orgs.Organization{ID: id, Name: "Acme", BillingEmail: "b@acme.example", Enabled: true,
+		CreatedAt: now, RevisionDate: now}
+	if err := s.CreateOrganization(ctx, o); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.InsertMembers(ctx, []orgs.Member{{ID: "3f0c5a9e-8d2b-4f61-9a4e-2c7d1b0e6f56", OrganizationID: id,
-		Email: "x@acme.example", Type: orgs.RoleUser, CreatedAt: now, RevisionDate: now}}); err != nil {
+	m := orgs.Member{ID: "3f0c5a9e-8d2b-4f61-9a4e-2c7d1b0e6f56", OrganizationID: id, Email: "x@acme.example",
+		Type: orgs.RoleUser, CreatedAt: now, RevisionDate: now}
+	if err := s.InsertMembers(ctx, []orgs.Member{m}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -21,7 +21,8 @@ type AcceptRequest struct {
 // caller's address must be the invited one; and the caller must not already belong to the
 // organization. The membership becomes Accepted, its address is cleared (the account's is used
 // from now on), and the account's address counts as verified, since the invitation reached it.
-func (s *Service) Accept(ctx context.Context, userID, userEmail, orgID, memberID string, r AcceptRequest) error {
+func (s *Service) Accept(ctx context.Context, userID, userEmail, orgID, memberID string,
+	r AcceptRequest) error {
 	if r.ResetPasswordKey != "" {
 		if err := checkEnc("ResetPasswordKey", r.ResetPasswordKey, rsaTypes...); err != nil {
 			return err
@@ -66,7 +67,8 @@ func (s *Service) Accept(ctx context.Context, userID, userEmail, orgID, memberID
 
 // checkAccept applies the acceptance rules in the official order, so that the clients see the
 // same message for the same situation.
-func (s *Service) checkAccept(ctx context.Context, q Queries, m Member, userID, userEmail, token string) error {
+func (s *Service) checkAccept(ctx context.Context, q Queries, m Member, userID, userEmail,
+	token string) error {
 	invited, err := s.tokens.check(token, m.ID, m.Email, s.clock.Now())
 	if err != nil {
 		return &httpx.Error{Status: 400, Message: err.Error()}
@@ -85,7 +87,8 @@ func (s *Service) checkAccept(ctx context.Context, q Queries, m Member, userID, 
 		return httpx.BadRequest(msgAccessRevoked)
 	case m.Status != StatusInvited || m.UserID != "":
 		return httpx.BadRequest(msgInviteUsed)
-	case m.Email == "" || !strings.EqualFold(invited, userEmail) || !strings.EqualFold(m.Email, userEmail):
+	case m.Email == "" || !strings.EqualFold(invited, userEmail) ||
+		!strings.EqualFold(m.Email, userEmail):
 		return httpx.BadRequest(msgEmailMismatch)
 	}
 	return nil
@@ -129,7 +132,8 @@ func (s *Service) Confirm(ctx context.Context, userID, orgID string, keys []Conf
 	if err != nil {
 		return nil, err
 	}
-	s.log.InfoContext(ctx, "members confirmed", "org_id", orgID, "user_id", userID, "count", len(confirmed))
+	s.log.InfoContext(ctx, "members confirmed", "org_id", orgID, "user_id", userID,
+		"count", len(confirmed))
 	s.sendConfirmed(ctx, org, confirmed)
 	return results, nil
 }
@@ -169,7 +173,8 @@ func (s *Service) confirm(ctx context.Context, q Queries, a actor, orgID string,
 			return nil, nil, err
 		}
 		byID[m.ID] = m // a repeated id is then no longer Accepted
-		if err := q.AddEvents(ctx, []Event{s.memberEvent(EventMemberConfirmed, m, a.userID, meta, now)}); err != nil {
+		ev := s.memberEvent(EventMemberConfirmed, m, a.userID, meta, now)
+		if err := q.AddEvents(ctx, []Event{ev}); err != nil {
 			return nil, nil, err
 		}
 		results = append(results, bulkResult(k.ID, nil))
@@ -198,14 +203,16 @@ func (s *Service) sendConfirmed(ctx context.Context, o Organization, userIDs []s
 			}
 		}
 		if err != nil {
-			s.log.WarnContext(ctx, "confirmation notice not sent", "org_id", o.ID, "user_id", uid, "err", err)
+			s.log.WarnContext(ctx, "confirmation notice not sent", "org_id", o.ID,
+				"user_id", uid, "err", err)
 		}
 	}
 }
 
 // PublicKeys returns the public keys of the accounts bound to memberships among ids, for the
 // administrator's client to encrypt the organization key to.
-func (s *Service) PublicKeys(ctx context.Context, userID, orgID string, ids []string) ([]MemberPublicKey, error) {
+func (s *Service) PublicKeys(ctx context.Context, userID, orgID string,
+	ids []string) ([]MemberPublicKey, error) {
 	a, err := actorIn(ctx, s.store, orgID, userID)
 	if err != nil {
 		return nil, err

@@ -73,7 +73,8 @@ func seedMembers(b *testing.B, a *api, org string, n int) {
 		m := orgs.Member{ID: fmt.Sprintf("%08x-0000-4000-8000-%012x", 0xbe, i), OrganizationID: org,
 			Status: orgs.StatusInvited, Type: orgs.RoleUser, CreatedAt: t0, RevisionDate: t0}
 		if i%2 == 0 {
-			m.UserID, m.Status, m.Key = a.user(fmt.Sprintf("u%d@acme.example", i)), orgs.StatusConfirmed, "4.k"
+			m.UserID, m.Status, m.Key = a.user(fmt.Sprintf("u%d@acme.example",
+				i)), orgs.StatusConfirmed, "4.k"
 		} else {
 			m.Email = fmt.Sprintf("i%d@acme.example", i)
 		}

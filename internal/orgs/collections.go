@@ -22,8 +22,9 @@ const maxCollectionNameLen = 1000
 
 func (r CollectionRequest) validate() error {
 	if len(r.Name) > maxCollectionNameLen {
-		return httpx.Invalid("Name", fmt.Sprintf("The field Name exceeds the maximum encrypted value length of %d.",
-			maxCollectionNameLen))
+		return httpx.Invalid("Name",
+			fmt.Sprintf("The field Name exceeds the maximum encrypted value length of %d.",
+				maxCollectionNameLen))
 	}
 	if err := checkEnc("Name", r.Name, bwcrypto.EncAESCBC256HMAC); err != nil {
 		return err
@@ -50,7 +51,8 @@ func (s *Service) viewOf(ctx context.Context, q Queries, a actor) (collectionVie
 	}
 	for _, uc := range ucs {
 		if uc.OrganizationID == a.m.OrganizationID {
-			v.mine[uc.ID] = Access{ID: uc.ID, ReadOnly: uc.ReadOnly, HidePasswords: uc.HidePasswords, Manage: uc.Manage}
+			v.mine[uc.ID] = Access{ID: uc.ID, ReadOnly: uc.ReadOnly,
+				HidePasswords: uc.HidePasswords, Manage: uc.Manage}
 		}
 	}
 	return v, nil
@@ -63,7 +65,8 @@ func (v collectionView) sees(id string) bool {
 
 // Collections lists the collections the caller may see in the organization; with details, each
 // carries the caller's grant and, for those the caller manages, its group and member grants.
-func (s *Service) Collections(ctx context.Context, userID, orgID string, details bool) ([]CollectionResponse, error) {
+func (s *Service) Collections(ctx context.Context, userID, orgID string,
+	details bool) ([]CollectionResponse, error) {
 	a, err := actorIn(ctx, s.store, orgID, userID)
 	if err != nil {
 		return nil, err
@@ -101,7 +104,8 @@ func (s *Service) Collections(ctx context.Context, userID, orgID string, details
 
 // accessDetails renders the collectionAccessDetails shape; the access lists are shown to those who
 // may edit the collection.
-func (s *Service) accessDetails(a actor, v collectionView, c Collection, users, groups []Access) CollectionResponse {
+func (s *Service) accessDetails(a actor, v collectionView, c Collection, users,
+	groups []Access) CollectionResponse {
 	mine, assigned := v.mine[c.ID]
 	r := newCollectionResponse(c).withGrant(mine, "collectionAccessDetails")
 	manages := false
@@ -126,7 +130,8 @@ func (s *Service) accessDetails(a actor, v collectionView, c Collection, users, 
 }
 
 // Collection returns one collection the caller may see; details adds the access lists.
-func (s *Service) Collection(ctx context.Context, userID, orgID, id string, details bool) (CollectionResponse, error) {
+func (s *Service) Collection(ctx context.Context, userID, orgID, id string,
+	details bool) (CollectionResponse, error) {
 	a, err := actorIn(ctx, s.store, orgID, userID)
 	if err != nil {
 		return CollectionResponse{}, err
@@ -154,7 +159,8 @@ func (s *Service) Collection(ctx context.Context, userID, orgID, id string, deta
 }
 
 // CollectionUsers lists the member grants of a collection the caller may edit.
-func (s *Service) CollectionUsers(ctx context.Context, userID, orgID, id string) ([]AccessResponse, error) {
+func (s *Service) CollectionUsers(ctx context.Context, userID, orgID,
+	id string) ([]AccessResponse, error) {
 	r, err := s.Collection(ctx, userID, orgID, id, true)
 	if err != nil {
 		return nil, err
@@ -208,7 +214,8 @@ func (s *Service) SaveCollection(ctx context.Context, userID, orgID, id string, 
 
 // collectionToSave checks the caller's right and returns the collection to write: a new one, or
 // the stored one.
-func (s *Service) collectionToSave(ctx context.Context, q Queries, a actor, orgID, id string) (Collection, EventType, error) {
+func (s *Service) collectionToSave(ctx context.Context, q Queries, a actor, orgID,
+	id string) (Collection, EventType, error) {
 	if id == "" {
 		if err := a.require(rightCreateColl); err != nil {
 			return Collection{}, 0, err
@@ -324,14 +331,16 @@ func (s *Service) SetCollectionUsers(ctx context.Context, userID, orgID, id stri
 	if err != nil {
 		return storeNotFound(err)
 	}
-	_, err = s.SaveCollection(ctx, userID, orgID, id, CollectionRequest{Name: c.Name, ExternalID: c.ExternalID,
-		Users: &users}, meta)
+	_, err = s.SaveCollection(ctx, userID, orgID, id, CollectionRequest{Name: c.Name,
+		ExternalID: c.ExternalID,
+		Users:      &users}, meta)
 	return err
 }
 
 // DeleteCollections deletes collections; their items stay in the organization. Only those who may
 // delete any collection (owners, admins, custom members with that right) delete collections.
-func (s *Service) DeleteCollections(ctx context.Context, userID, orgID string, ids []string, meta Meta) error {
+func (s *Service) DeleteCollections(ctx context.Context, userID, orgID string, ids []string,
+	meta Meta) error {
 	if len(ids) == 0 {
 		return httpx.Invalid("Ids", "The Ids field is required.")
 	}
@@ -375,7 +384,8 @@ func (s *Service) DeleteCollections(ctx context.Context, userID, orgID string, i
 
 // UserCollections lists the collections a user reaches in every organization, in the
 // collectionDetails shape: the "collections" of /api/sync and GET /api/collections.
-func (s *Service) UserCollections(ctx context.Context, userID string) ([]CollectionResponse, error) {
+func (s *Service) UserCollections(ctx context.Context,
+	userID string) ([]CollectionResponse, error) {
 	ucs, err := s.store.UserCollections(ctx, userID)
 	if err != nil {
 		return nil, err

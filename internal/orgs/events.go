@@ -62,7 +62,8 @@ func (s *Service) Events(ctx context.Context, userID, orgID string, start, end t
 }
 
 func formatCursor(c EventCursor) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(c.Date.UnixMilli(), 10) + "|" + c.ID))
+	raw := strconv.FormatInt(c.Date.UnixMilli(), 10) + "|" + c.ID
+	return base64.RawURLEncoding.EncodeToString([]byte(raw))
 }
 
 func parseCursor(s string) (EventCursor, error) {
@@ -98,7 +99,8 @@ const maxClientEventAge = 7 * 24 * time.Hour
 // RecordClientEvents stores the events a client reports about organizations the caller is a
 // confirmed member of, for items of those organizations. Other events are dropped silently, as the
 // clients expect a 200 whatever happens to them. It returns how many were stored.
-func (s *Service) RecordClientEvents(ctx context.Context, userID string, in []ClientEvent, meta Meta) (int, error) {
+func (s *Service) RecordClientEvents(ctx context.Context, userID string, in []ClientEvent,
+	meta Meta) (int, error) {
 	ms, err := s.store.MembershipsOfUser(ctx, userID)
 	if err != nil {
 		return 0, err

@@ -28,8 +28,9 @@ func (r GroupRequest) validate() error {
 	case strings.TrimSpace(r.Name) == "":
 		return httpx.Invalid("Name", "The Name field is required.")
 	case len([]rune(r.Name)) > maxGroupNameLen:
-		return httpx.Invalid("Name", fmt.Sprintf("The field Name must be a string with a maximum length of %d.",
-			maxGroupNameLen))
+		return httpx.Invalid("Name",
+			fmt.Sprintf("The field Name must be a string with a maximum length of %d.",
+				maxGroupNameLen))
 	case len(r.ExternalID) > maxExternalIDLen:
 		return httpx.Invalid("ExternalId", fmt.Sprintf(
 			"The field ExternalId must be a string with a maximum length of %d.", maxExternalIDLen))
@@ -44,7 +45,8 @@ func (a actor) canReadGroups() bool {
 }
 
 // Groups lists the organization's groups, with their collection grants when details is set.
-func (s *Service) Groups(ctx context.Context, userID, orgID string, details bool) ([]GroupResponse, error) {
+func (s *Service) Groups(ctx context.Context, userID, orgID string,
+	details bool) ([]GroupResponse, error) {
 	a, err := actorIn(ctx, s.store, orgID, userID)
 	if err != nil {
 		return nil, err
@@ -70,7 +72,8 @@ func (s *Service) Groups(ctx context.Context, userID, orgID string, details bool
 }
 
 // Group returns one group with its collection grants when details is set.
-func (s *Service) Group(ctx context.Context, userID, orgID, groupID string, details bool) (GroupResponse, error) {
+func (s *Service) Group(ctx context.Context, userID, orgID, groupID string,
+	details bool) (GroupResponse, error) {
 	a, err := actorIn(ctx, s.store, orgID, userID)
 	if err != nil {
 		return GroupResponse{}, err
@@ -90,7 +93,8 @@ func (s *Service) Group(ctx context.Context, userID, orgID, groupID string, deta
 }
 
 // GroupMemberIDs lists the memberships of a group.
-func (s *Service) GroupMemberIDs(ctx context.Context, userID, orgID, groupID string) ([]string, error) {
+func (s *Service) GroupMemberIDs(ctx context.Context, userID, orgID,
+	groupID string) ([]string, error) {
 	if _, err := s.Group(ctx, userID, orgID, groupID, false); err != nil {
 		return nil, err
 	}
@@ -102,7 +106,8 @@ func (s *Service) GroupMemberIDs(ctx context.Context, userID, orgID, groupID str
 }
 
 // lockForGroups locks the organization and loads the caller, who must manage groups.
-func (s *Service) lockForGroups(ctx context.Context, q Queries, orgID, userID string) (actor, error) {
+func (s *Service) lockForGroups(ctx context.Context, q Queries, orgID,
+	userID string) (actor, error) {
 	if _, err := q.LockOrganization(ctx, orgID); err != nil {
 		return actor{}, storeNotFound(err)
 	}
@@ -152,7 +157,8 @@ func (s *Service) SaveGroup(ctx context.Context, userID, orgID, groupID string, 
 }
 
 // saveGroup writes a group and its links, and returns its collection grants.
-func (s *Service) saveGroup(ctx context.Context, q Queries, g Group, create bool, r GroupRequest) ([]Access, error) {
+func (s *Service) saveGroup(ctx context.Context, q Queries, g Group, create bool,
+	r GroupRequest) ([]Access, error) {
 	var grants []Access
 	var err error
 	if r.Collections != nil {
@@ -200,7 +206,8 @@ func (s *Service) saveGroup(ctx context.Context, q Queries, g Group, create bool
 }
 
 // SetGroupMembers replaces the members of a group.
-func (s *Service) SetGroupMembers(ctx context.Context, userID, orgID, groupID string, ids []string, meta Meta) error {
+func (s *Service) SetGroupMembers(ctx context.Context, userID, orgID, groupID string, ids []string,
+	meta Meta) error {
 	return s.changeGroup(ctx, userID, orgID, groupID, meta, func(q Queries, g Group) error {
 		known, err := memberIDs(ctx, q, orgID, ids)
 		if err != nil {
@@ -215,7 +222,8 @@ func (s *Service) SetGroupMembers(ctx context.Context, userID, orgID, groupID st
 }
 
 // RemoveGroupMember takes one member out of a group.
-func (s *Service) RemoveGroupMember(ctx context.Context, userID, orgID, groupID, memberID string, meta Meta) error {
+func (s *Service) RemoveGroupMember(ctx context.Context, userID, orgID, groupID, memberID string,
+	meta Meta) error {
 	return s.changeGroup(ctx, userID, orgID, groupID, meta, func(q Queries, g Group) error {
 		ids, err := q.GroupMembers(ctx, g.ID)
 		if err != nil {
@@ -260,7 +268,8 @@ func (s *Service) changeGroup(ctx context.Context, userID, orgID, groupID string
 }
 
 // DeleteGroups deletes groups of the organization; members keep their direct grants.
-func (s *Service) DeleteGroups(ctx context.Context, userID, orgID string, ids []string, meta Meta) error {
+func (s *Service) DeleteGroups(ctx context.Context, userID, orgID string,
+	ids []string, meta Meta) error {
 	if len(ids) == 0 {
 		return httpx.Invalid("Ids", "The Ids field is required.")
 	}

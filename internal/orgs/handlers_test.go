@@ -48,7 +48,8 @@ func newFixtureOn(t *testing.T, e storagetest.Engine, cfg orgs.Config) (*api, *f
 	f.customM = a.join(f.owner, f.org, f.custom, 4)
 	a.must(f.owner, "PUT", "/api/organizations/"+f.org+"/users/"+f.customM, map[string]any{
 		"type": 4, "permissions": map[string]any{"manageUsers": true}})
-	a.must(f.owner, "POST", "/api/organizations/"+f.org+"/users/"+f.customM+"/confirm", map[string]any{"key": rsaEnc(t)})
+	a.must(f.owner, "POST", "/api/organizations/"+f.org+"/users/"+f.customM+"/confirm",
+		map[string]any{"key": rsaEnc(t)})
 	f.acceptedM = a.join(f.owner, f.org, f.accepted, 2)
 	f.invitedM = a.invite(f.owner, f.org, 2, "invited@acme.example")
 	return a, f
@@ -61,7 +62,8 @@ func usersPath(f *fixture, rest string) string {
 func TestRefusalsChangeNothing(t *testing.T) {
 	seats := 6 // the fixture holds 5
 	cases := []refusal{
-		{name: "InvalidEmail", every: true, status: 400, message: "The model state is invalid.", field: "Emails",
+		{name: "InvalidEmail", every: true, status: 400, message: "The model state is invalid.",
+			field: "Emails",
 			setup: func(a *api, f *fixture) (string, string, string, any) {
 				return f.owner, "POST", usersPath(f, "/invite"), map[string]any{"type": 2,
 					"emails": []string{"good@acme.example", "not an email"}}
@@ -71,22 +73,26 @@ func TestRefusalsChangeNothing(t *testing.T) {
 				return f.owner, "POST", usersPath(f, "/invite"), map[string]any{"type": 2,
 					"emails": []string{"Eve <eve@acme.example>"}}
 			}},
-		{name: "DuplicateInvitation", every: true, status: 400, message: "This user has already been invited.",
+		{name: "DuplicateInvitation", every: true, status: 400,
+			message: "This user has already been invited.",
 			setup: func(a *api, f *fixture) (string, string, string, any) {
 				return f.owner, "POST", usersPath(f, "/invite"), map[string]any{"type": 2,
 					"emails": []string{"INVITED@acme.example"}}
 			}},
-		{name: "InviteExistingMemberByAccountEmail", status: 400, message: "This user has already been invited.",
+		{name: "InviteExistingMemberByAccountEmail", status: 400,
+			message: "This user has already been invited.",
 			setup: func(a *api, f *fixture) (string, string, string, any) {
 				return f.owner, "POST", usersPath(f, "/invite"), map[string]any{"type": 2,
 					"emails": []string{"accepted@acme.example"}}
 			}},
-		{name: "SeatsExceeded", every: true, status: 400, message: "This organization has 6 seats and 7 are needed.",
+		{name: "SeatsExceeded", every: true, status: 400,
+			message: "This organization has 6 seats and 7 are needed.",
 			setup: func(a *api, f *fixture) (string, string, string, any) {
 				return f.owner, "POST", usersPath(f, "/invite"), map[string]any{"type": 2,
 					"emails": []string{"n1@acme.example", "n2@acme.example"}}
 			}},
-		{name: "AdminMakesOwner", status: 400, message: "Only an Owner can configure another Owner's account.",
+		{name: "AdminMakesOwner", status: 400,
+			message: "Only an Owner can configure another Owner's account.",
 			setup: func(a *api, f *fixture) (string, string, string, any) {
 				return f.admin, "POST", usersPath(f, "/invite"), map[string]any{"type": 0,
 					"emails": []string{"boss@acme.example"}}
@@ -102,7 +108,8 @@ func TestRefusalsChangeNothing(t *testing.T) {
 				return f.custom, "POST", usersPath(f, "/invite"), map[string]any{"type": 1,
 					"emails": []string{"a2@acme.example"}}
 			}},
-		{name: "ManageWithReadOnly", every: true, status: 400, message: "The Manage property is mutually exclusive",
+		{name: "ManageWithReadOnly", every: true, status: 400,
+			message: "The Manage property is mutually exclusive",
 			setup: func(a *api, f *fixture) (string, string, string, any) {
 				cid := firstCollection(a, f)
 				return f.owner, "POST", usersPath(f, "/invite"), map[string]any{"type": 2,
@@ -115,7 +122,8 @@ func TestRefusalsChangeNothing(t *testing.T) {
 					"emails":      []string{"m@acme.example"},
 					"collections": []any{map[string]any{"id": "00000000-0000-4000-8000-000000000001"}}}
 			}},
-		{name: "AcceptByDifferentAccount", every: true, status: 400, message: "User email does not match invite.",
+		{name: "AcceptByDifferentAccount", every: true, status: 400,
+			message: "User email does not match invite.",
 			setup: func(a *api, f *fixture) (string, string, string, any) {
 				tok := a.mail.lastInvite(a.t, "invited@acme.example").Token.Reveal()
 				return f.outside, "POST", usersPath(f, "/"+f.invitedM+"/accept"), map[string]any{"token": tok}
@@ -123,12 +131,15 @@ func TestRefusalsChangeNothing(t *testing.T) {
 		{name: "SecondAcceptance", every: true, status: 400, message: "Invitation already accepted.",
 			setup: func(a *api, f *fixture) (string, string, string, any) {
 				tok := a.mail.lastInvite(a.t, "accepted@acme.example").Token.Reveal()
-				return f.accepted, "POST", usersPath(f, "/"+f.acceptedM+"/accept"), map[string]any{"token": tok}
+				return f.accepted, "POST", usersPath(f,
+					"/"+f.acceptedM+"/accept"), map[string]any{"token": tok}
 			}},
-		{name: "AcceptAfterAnotherAccountAccepted", status: 400, message: "This invitation has already been accepted.",
+		{name: "AcceptAfterAnotherAccountAccepted", status: 400,
+			message: "This invitation has already been accepted.",
 			setup: func(a *api, f *fixture) (string, string, string, any) {
 				tok := a.mail.lastInvite(a.t, "accepted@acme.example").Token.Reveal()
-				return f.outside, "POST", usersPath(f, "/"+f.acceptedM+"/accept"), map[string]any{"token": tok}
+				return f.outside, "POST", usersPath(f,
+					"/"+f.acceptedM+"/accept"), map[string]any{"token": tok}
 			}},
 		{name: "AcceptWithTokenOfAnotherInvitation", status: 400, message: "Invalid token.",
 			setup: func(a *api, f *fixture) (string, string, string, any) {
@@ -150,7 +161,8 @@ func TestRefusalsChangeNothing(t *testing.T) {
 				return a.userID("invited@acme.example"), "POST", usersPath(f, "/"+f.invitedM+"/accept"),
 					map[string]any{"token": tok}
 			}},
-		{name: "AcceptRevokedInvitation", status: 400, message: "Your access to this organization has been revoked.",
+		{name: "AcceptRevokedInvitation", status: 400,
+			message: "Your access to this organization has been revoked.",
 			setup: func(a *api, f *fixture) (string, string, string, any) {
 				a.must(f.owner, "PUT", usersPath(f, "/"+f.invitedM+"/revoke"), nil)
 				tok := a.mail.lastInvite(a.t, "invited@acme.example").Token.Reveal()
@@ -159,29 +171,36 @@ func TestRefusalsChangeNothing(t *testing.T) {
 			}},
 		{name: "ConfirmNotAccepted", every: true, status: 400, message: "User not valid.",
 			setup: func(a *api, f *fixture) (string, string, string, any) {
-				return f.owner, "POST", usersPath(f, "/"+f.invitedM+"/confirm"), map[string]any{"key": rsaEnc(a.t)}
+				return f.owner, "POST", usersPath(f,
+					"/"+f.invitedM+"/confirm"), map[string]any{"key": rsaEnc(a.t)}
 			}},
 		{name: "ConfirmWithBadKey", status: 400, message: "The model state is invalid.", field: "Key",
 			setup: func(a *api, f *fixture) (string, string, string, any) {
-				return f.owner, "POST", usersPath(f, "/"+f.acceptedM+"/confirm"), map[string]any{"key": "4.not base64!"}
+				return f.owner, "POST", usersPath(f,
+					"/"+f.acceptedM+"/confirm"), map[string]any{"key": "4.not base64!"}
 			}},
-		{name: "RevokeLastOwner", every: true, status: 400, message: "Organization must have at least one confirmed owner.",
+		{name: "RevokeLastOwner", every: true, status: 400,
+			message: "Organization must have at least one confirmed owner.",
 			setup: func(a *api, f *fixture) (string, string, string, any) {
 				return f.owner, "PUT", usersPath(f, "/"+f.ownerM+"/revoke"), nil
 			}},
-		{name: "RemoveLastOwner", every: true, status: 400, message: "Organization must have at least one confirmed owner.",
+		{name: "RemoveLastOwner", every: true, status: 400,
+			message: "Organization must have at least one confirmed owner.",
 			setup: func(a *api, f *fixture) (string, string, string, any) {
 				return f.owner, "DELETE", usersPath(f, "/"+f.ownerM), nil
 			}},
-		{name: "BulkRemoveLastOwnerLegacyPost", status: 400, message: "Organization must have at least one confirmed owner.",
+		{name: "BulkRemoveLastOwnerLegacyPost", status: 400,
+			message: "Organization must have at least one confirmed owner.",
 			setup: func(a *api, f *fixture) (string, string, string, any) {
 				return f.owner, "POST", usersPath(f, "/"+f.ownerM+"/remove"), nil
 			}},
-		{name: "LastOwnerLeaves", every: true, status: 400, message: "Organization must have at least one confirmed owner.",
+		{name: "LastOwnerLeaves", every: true, status: 400,
+			message: "Organization must have at least one confirmed owner.",
 			setup: func(a *api, f *fixture) (string, string, string, any) {
 				return f.owner, "POST", "/api/organizations/" + f.org + "/leave", nil
 			}},
-		{name: "LastOwnerDemoted", status: 400, message: "Organization must have at least one confirmed owner.",
+		{name: "LastOwnerDemoted", status: 400,
+			message: "Organization must have at least one confirmed owner.",
 			setup: func(a *api, f *fixture) (string, string, string, any) {
 				return f.owner, "PUT", usersPath(f, "/"+f.ownerM), map[string]any{"type": 1}
 			}},
@@ -206,7 +225,8 @@ func TestRefusalsChangeNothing(t *testing.T) {
 			setup: func(a *api, f *fixture) (string, string, string, any) {
 				return f.owner, "POST", usersPath(f, "/"+f.acceptedM+"/reinvite"), nil
 			}},
-		{name: "DeleteOrgWrongPassword", status: 400, message: "The model state is invalid.", field: "MasterPasswordHash",
+		{name: "DeleteOrgWrongPassword", status: 400, message: "The model state is invalid.",
+			field: "MasterPasswordHash",
 			setup: func(a *api, f *fixture) (string, string, string, any) {
 				return f.owner, "DELETE", "/api/organizations/" + f.org, map[string]any{"masterPasswordHash": "wrong"}
 			}},
@@ -282,9 +302,11 @@ func firstCollection(a *api, f *fixture) string {
 func TestNoRefusalIs401Or403(t *testing.T) {
 	a, f := newFixture(t, orgs.Config{})
 	for _, p := range []struct{ method, path string }{
-		{"GET", "/api/organizations/" + f.org}, {"GET", usersPath(f, "")}, {"GET", usersPath(f, "/"+f.adminM)},
+		{"GET", "/api/organizations/" + f.org}, {"GET", usersPath(f, "")}, {"GET", usersPath(f,
+			"/"+f.adminM)},
 		{"PUT", usersPath(f, "/"+f.adminM+"/revoke")}, {"GET", "/api/organizations/" + f.org + "/events"},
-		{"GET", "/api/organizations/" + f.org + "/groups"}, {"POST", "/api/organizations/" + f.org + "/collections"},
+		{"GET", "/api/organizations/" + f.org + "/groups"}, {"POST",
+			"/api/organizations/" + f.org + "/collections"},
 	} {
 		r := a.do(f.outside, p.method, p.path, map[string]any{})
 		if r.Status == http.StatusUnauthorized || r.Status == http.StatusForbidden || r.Status < 400 {
@@ -307,7 +329,8 @@ func testBulkResults(t *testing.T, e storagetest.Engine) {
 		Object string
 	}
 	a.must(f.owner, "POST", usersPath(f, "/confirm"), map[string]any{"keys": []any{
-		map[string]any{"id": f.acceptedM, "key": rsaEnc(t)}, map[string]any{"id": f.invitedM, "key": rsaEnc(t)},
+		map[string]any{"id": f.acceptedM, "key": rsaEnc(t)}, map[string]any{"id": f.invitedM,
+			"key": rsaEnc(t)},
 		map[string]any{"id": other, "key": rsaEnc(t)}}}).decode(t, &res)
 	if res.Object != "list" || len(res.Data) != 3 || res.Data[0].Error != "" || res.Data[1].Error != "User not valid." ||
 		res.Data[2].Error != "" || res.Data[0].Object != "OrganizationBulkConfirmResponseModel" {
@@ -318,7 +341,8 @@ func testBulkResults(t *testing.T, e storagetest.Engine) {
 			t.Fatalf("member %s not confirmed: %d", m.ID, m.Status)
 		}
 	}
-	a.must(f.owner, "PUT", usersPath(f, "/revoke"), map[string]any{"ids": []string{f.ownerM, f.acceptedM}}).decode(t, &res)
+	a.must(f.owner, "PUT", usersPath(f, "/revoke"), map[string]any{"ids": []string{f.ownerM,
+		f.acceptedM}}).decode(t, &res)
 	if res.Data[0].Error != "Organization must have at least one confirmed owner." || res.Data[1].Error != "" {
 		t.Fatalf("bulk revoke results %+v", res)
 	}
@@ -342,16 +366,19 @@ func testMembershipJourney(t *testing.T, e storagetest.Engine) {
 	id := a.invite(owner, org, 2, "BOB@acme.example")
 	inv := a.mail.lastInvite(t, "bob@acme.example")
 	if inv.MemberID != id || !inv.UserExists || inv.OrganizationName != "Acme" ||
-		!strings.HasPrefix(inv.Token.Reveal(), orgs.InviteTokenPrefix) || inv.ExpiresAt.Sub(t0).Round(time.Minute) != 120*time.Hour {
+		!strings.HasPrefix(inv.Token.Reveal(),
+			orgs.InviteTokenPrefix) || inv.ExpiresAt.Sub(t0).Round(time.Minute) != 120*time.Hour {
 		t.Fatalf("invitation %+v", inv)
 	}
-	a.must(bob, "POST", "/api/organizations/"+org+"/users/"+id+"/accept", map[string]any{"token": inv.Token.Reveal()})
+	a.must(bob, "POST", "/api/organizations/"+org+"/users/"+id+"/accept",
+		map[string]any{"token": inv.Token.Reveal()})
 	a.must(owner, "PUT", "/api/organizations/"+org+"/users/"+id, map[string]any{"type": 2,
 		"collections": []any{map[string]any{"id": coll, "readOnly": true}}})
 	var keys struct {
 		Data []struct{ ID, UserID, Key string }
 	}
-	a.must(owner, "POST", "/api/organizations/"+org+"/users/public-keys", map[string]any{"ids": []string{id}}).decode(t, &keys)
+	a.must(owner, "POST", "/api/organizations/"+org+"/users/public-keys",
+		map[string]any{"ids": []string{id}}).decode(t, &keys)
 	if len(keys.Data) != 1 || keys.Data[0].UserID != bob || keys.Data[0].Key != testKey() {
 		t.Fatalf("public keys %+v", keys)
 	}
@@ -397,7 +424,8 @@ func testMembershipJourney(t *testing.T, e storagetest.Engine) {
 			DeviceType         *int
 		}
 	}
-	a.must(owner, "GET", "/api/organizations/"+org+"/events?start=2026-12-01T00:00:00Z&end=2026-12-31T00:00:00Z",
+	a.must(owner, "GET",
+		"/api/organizations/"+org+"/events?start=2026-12-01T00:00:00Z&end=2026-12-31T00:00:00Z",
 		nil).decode(t, &evs)
 	var types []int
 	for _, e := range evs.Data {

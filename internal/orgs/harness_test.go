@@ -149,8 +149,9 @@ func (a *api) user(email string) string {
 	a.t.Helper()
 	a.users++
 	id := fmt.Sprintf("0000beef-0000-4000-8000-%012x", a.users)
-	u := &accounts.User{ID: id, Email: email, Name: "Name of " + email, PasswordHash: "$pbkdf2-sha256$i=1$c2FsdA$aGFzaA",
-		KDF: bwcrypto.DefaultKDF(), PublicKey: testKey(), PrivateKey: enc(a.t, "priv"), Key: enc(a.t, "k"),
+	u := &accounts.User{ID: id, Email: email, Name: "Name of " + email,
+		PasswordHash: "$pbkdf2-sha256$i=1$c2FsdA$aGFzaA",
+		KDF:          bwcrypto.DefaultKDF(), PublicKey: testKey(), PrivateKey: enc(a.t, "priv"), Key: enc(a.t, "k"),
 		SecurityStamp: "s", APIKey: "k", Culture: "en-US", CreatedAt: t0, RevisionDate: t0, AccountRevisionDate: t0}
 	if err := (accounts.SQLStore{DB: a.db}).CreateUser(context.Background(), u); err != nil {
 		a.t.Fatal(err)
@@ -249,7 +250,8 @@ func (a *api) org(owner string) string {
 	var o struct{ ID string }
 	a.must(owner, "POST", "/api/organizations", map[string]any{
 		"name": "Acme", "billingEmail": "billing@acme.example", "key": rsaEnc(a.t), "planType": 20,
-		"keys":           map[string]any{"publicKey": testKey(), "encryptedPrivateKey": enc(a.t, "org private")},
+		"keys": map[string]any{"publicKey": testKey(), "encryptedPrivateKey": enc(a.t,
+			"org private")},
 		"collectionName": enc(a.t, "Default collection"),
 	}).decode(a.t, &o)
 	return o.ID
@@ -373,7 +375,8 @@ func (v testVaultOrgs) ExportCollections(ctx context.Context, userID, orgID stri
 	return v.svc.ExportCollections(ctx, userID, orgID)
 }
 
-func (v testVaultOrgs) PlanImport(r *http.Request, userID, orgID string, cols []orgs.ImportCollection) (orgs.ImportPlan, error) {
+func (v testVaultOrgs) PlanImport(r *http.Request, userID, orgID string,
+	cols []orgs.ImportCollection) (orgs.ImportPlan, error) {
 	return v.svc.PlanImport(r.Context(), userID, orgID, cols, orgs.MetaFrom(r, ""))
 }
 

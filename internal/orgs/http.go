@@ -62,7 +62,8 @@ func (h *Handlers) Routes() []Route {
 	for _, m := range []string{"PUT ", "PATCH "} {
 		routes = append(routes,
 			Route{m + users + "/{id}/revoke", h.revoke}, Route{m + users + "/revoke", h.revokeBulk},
-			Route{m + users + "/{id}/restore", h.restore}, Route{m + users + "/restore", h.restoreBulk})
+			Route{m + users + "/{id}/restore", h.restore},
+			Route{m + users + "/restore", h.restoreBulk})
 	}
 	routes = append(routes,
 		Route{"DELETE " + users + "/{id}", h.remove},
@@ -275,7 +276,8 @@ func (h *Handlers) events(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	resp, err := h.Service.Events(r.Context(), userID, orgID, start, end, q.Get("continuationToken"))
+	resp, err := h.Service.Events(r.Context(), userID, orgID, start, end,
+		q.Get("continuationToken"))
 	if err != nil {
 		return err
 	}

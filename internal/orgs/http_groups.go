@@ -78,7 +78,8 @@ func (h *Handlers) setGroupUsers(w http.ResponseWriter, r *http.Request) error {
 	if err := httpx.DecodeJSON(r, &ids); err != nil {
 		return err
 	}
-	if err := h.Service.SetGroupMembers(r.Context(), userID, orgID, id, lowerIDs(ids), h.meta(r)); err != nil {
+	if err := h.Service.SetGroupMembers(r.Context(), userID, orgID, id, lowerIDs(ids),
+		h.meta(r)); err != nil {
 		return err
 	}
 	return ok(w)
@@ -117,7 +118,8 @@ func (h *Handlers) deleteGroup(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := h.Service.DeleteGroups(r.Context(), userID, orgID, []string{id}, h.meta(r)); err != nil {
+	if err := h.Service.DeleteGroups(r.Context(), userID, orgID, []string{id},
+		h.meta(r)); err != nil {
 		return err
 	}
 	return ok(w)
@@ -147,7 +149,8 @@ func (h *Handlers) removeGroupUser(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	if err := h.Service.RemoveGroupMember(r.Context(), userID, orgID, id, memberID, h.meta(r)); err != nil {
+	if err := h.Service.RemoveGroupMember(r.Context(), userID, orgID, id, memberID,
+		h.meta(r)); err != nil {
 		return err
 	}
 	return ok(w)
@@ -230,7 +233,8 @@ func (h *Handlers) setCollectionUsers(w http.ResponseWriter, r *http.Request) er
 	if err := httpx.DecodeJSON(r, &users); err != nil {
 		return err
 	}
-	if err := h.Service.SetCollectionUsers(r.Context(), userID, orgID, id, lowerAccess(users), h.meta(r)); err != nil {
+	if err := h.Service.SetCollectionUsers(r.Context(), userID, orgID, id, lowerAccess(users),
+		h.meta(r)); err != nil {
 		return err
 	}
 	return ok(w)
@@ -269,7 +273,8 @@ func (h *Handlers) deleteCollection(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	if err := h.Service.DeleteCollections(r.Context(), userID, orgID, []string{id}, h.meta(r)); err != nil {
+	if err := h.Service.DeleteCollections(r.Context(), userID, orgID, []string{id},
+		h.meta(r)); err != nil {
 		return err
 	}
 	return ok(w)

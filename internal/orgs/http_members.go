@@ -166,7 +166,8 @@ func (h *Handlers) confirm(w http.ResponseWriter, r *http.Request) error {
 	}
 	// TODO(policies): with the organization data ownership policy (issue 7), a default "My Items"
 	// collection named defaultUserCollectionName is made for the member.
-	_, err = h.Service.Confirm(r.Context(), userID, orgID, []ConfirmKey{{ID: id, Key: req.Key}}, false, h.meta(r))
+	_, err = h.Service.Confirm(r.Context(), userID, orgID, []ConfirmKey{{ID: id, Key: req.Key}},
+		false, h.meta(r))
 	if err != nil {
 		return err
 	}
@@ -226,7 +227,8 @@ func (h *Handlers) updateMemberGroups(w http.ResponseWriter, r *http.Request) er
 	if err := httpx.DecodeJSON(r, &req); err != nil {
 		return err
 	}
-	if err := h.Service.UpdateMemberGroups(r.Context(), userID, orgID, id, lowerIDs(req.GroupIDs), h.meta(r)); err != nil {
+	if err := h.Service.UpdateMemberGroups(r.Context(), userID, orgID, id, lowerIDs(req.GroupIDs),
+		h.meta(r)); err != nil {
 		return err
 	}
 	return ok(w)

@@ -30,7 +30,8 @@ type pendingInvite struct {
 // (as an invitation or as a member's account, whatever the status) are skipped; when the request
 // names a single address and it is present, the request fails. Seats are checked before anything
 // is written.
-func (s *Service) Invite(ctx context.Context, userID, orgID string, r InviteRequest, meta Meta) error {
+func (s *Service) Invite(ctx context.Context, userID, orgID string,
+	r InviteRequest, meta Meta) error {
 	emails, err := normalizeEmails(r.Emails)
 	if err != nil {
 		return err
@@ -52,14 +53,15 @@ func (s *Service) Invite(ctx context.Context, userID, orgID string, r InviteRequ
 	if err != nil {
 		return err
 	}
-	s.log.InfoContext(ctx, "members invited", "org_id", orgID, "user_id", userID, "count", len(pending),
-		"skipped", len(emails)-len(pending))
+	s.log.InfoContext(ctx, "members invited", "org_id", orgID, "user_id", userID,
+		"count", len(pending), "skipped", len(emails)-len(pending))
 	s.sendInvites(ctx, org, pending)
 	return nil
 }
 
 // lockForMembers locks the organization and loads the caller, who must be allowed to manage users.
-func (s *Service) lockForMembers(ctx context.Context, q Queries, orgID, userID string) (Organization, actor, error) {
+func (s *Service) lockForMembers(ctx context.Context, q Queries, orgID,
+	userID string) (Organization, actor, error) {
 	o, err := q.LockOrganization(ctx, orgID)
 	if err != nil {
 		return Organization{}, actor{}, storeNotFound(err)
@@ -171,7 +173,8 @@ func checkMemberLinks(ctx context.Context, q Queries, orgID string, colls []Acce
 // Reinvite sends the invitation of Invited memberships again, with fresh tokens; earlier tokens
 // stay valid until their own expiry. One id that cannot be reinvited fails a single request; in a
 // bulk request (bulk true) each id gets its own result.
-func (s *Service) Reinvite(ctx context.Context, userID, orgID string, ids []string, bulk bool) ([]BulkResult, error) {
+func (s *Service) Reinvite(ctx context.Context, userID, orgID string, ids []string,
+	bulk bool) ([]BulkResult, error) {
 	var org Organization
 	var results []BulkResult
 	var pending []pendingInvite
@@ -241,7 +244,8 @@ func (s *Service) sendInvites(ctx context.Context, o Organization, pending []pen
 	defer cancel()
 	sso, err := s.ssoState(ctx, o.ID)
 	if err != nil {
-		s.log.WarnContext(ctx, "invitations not sent: sso state unknown", "org_id", o.ID, "err", err)
+		s.log.WarnContext(ctx, "invitations not sent: sso state unknown",
+			"org_id", o.ID, "err", err)
 		return
 	}
 	work := make(chan pendingInvite)
@@ -250,7 +254,8 @@ func (s *Service) sendInvites(ctx context.Context, o Organization, pending []pen
 		wg.Go(func() {
 			for p := range work {
 				if err := s.sendInvite(ctx, o, p, sso); err != nil {
-					s.log.WarnContext(ctx, "invitation not sent", "org_id", o.ID, "member_id", p.m.ID, "err", err)
+					s.log.WarnContext(ctx, "invitation not sent", "org_id", o.ID, "member_id",
+						p.m.ID, "err", err)
 				}
 			}
 		})
@@ -262,12 +267,14 @@ func (s *Service) sendInvites(ctx context.Context, o Organization, pending []pen
 	wg.Wait()
 }
 
-func (s *Service) sendInvite(ctx context.Context, o Organization, p pendingInvite, sso SSOState) error {
+func (s *Service) sendInvite(ctx context.Context, o Organization,
+	p pendingInvite, sso SSOState) error {
 	expires := s.clock.Now().Add(s.cfg.InviteExpiry)
 	token, err := s.tokens.seal(p.m.ID, p.m.Email, expires)
 	if err != nil {
 		return err
 	}
-	return s.mailer.SendInvite(ctx, Invitation{OrganizationID: o.ID, OrganizationName: o.Name, MemberID: p.m.ID,
-		Email: p.m.Email, Token: token, ExpiresAt: expires, UserExists: p.userExists, SSO: sso})
+	return s.mailer.SendInvite(ctx, Invitation{OrganizationID: o.ID, OrganizationName: o.Name,
+		MemberID: p.m.ID, Email: p.m.Email, Token: token, ExpiresAt: expires, UserExists: p.userExists,
+		SSO: sso})
 }

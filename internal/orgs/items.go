@@ -52,7 +52,8 @@ func (s *Service) CheckNewCipher(ctx context.Context, userID, orgID string, coll
 
 // ExportCollections checks that userID may export orgID's vault (owners, admins, custom
 // accessImportExport) and returns every collection of it, for GET /api/organizations/{id}/export.
-func (s *Service) ExportCollections(ctx context.Context, userID, orgID string) ([]CollectionResponse, error) {
+func (s *Service) ExportCollections(ctx context.Context, userID,
+	orgID string) ([]CollectionResponse, error) {
 	a, err := actorIn(ctx, s.store, orgID, userID)
 	if err != nil {
 		return nil, err
@@ -150,7 +151,8 @@ func (s *Service) writeImport(ctx context.Context, q queries, a actor, fresh []C
 // BumpOrganizationMembers moves the account revision date of every member of the organizations
 // to now, inside the caller's transaction q: the vault calls it when an organization's item
 // changes, so that every member's client syncs again.
-func BumpOrganizationMembers(ctx context.Context, q storage.Querier, orgIDs []string, now time.Time) error {
+func BumpOrganizationMembers(ctx context.Context, q storage.Querier,
+	orgIDs []string, now time.Time) error {
 	for _, id := range dedupe(orgIDs) {
 		if id == "" {
 			continue

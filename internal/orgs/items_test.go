@@ -62,10 +62,12 @@ func testItemsFollowMembership(t *testing.T, e storagetest.Engine) {
 	}
 	a.must(owner, "PUT", "/api/organizations/"+org+"/users/"+bobM, map[string]any{"type": 2,
 		"collections": []any{map[string]any{"id": coll, "readOnly": true, "hidePasswords": true}}})
-	a.must(owner, "POST", "/api/organizations/"+org+"/users/"+bobM+"/confirm", map[string]any{"key": rsaEnc(t)})
+	a.must(owner, "POST", "/api/organizations/"+org+"/users/"+bobM+"/confirm",
+		map[string]any{"key": rsaEnc(t)})
 	v := a.sync(bob)
 	if len(v.Ciphers) != 1 || v.Ciphers[0].ID != created.ID || v.Ciphers[0].Edit || v.Ciphers[0].ViewPassword ||
-		!slices.Equal(v.Ciphers[0].CollectionIDs, []string{coll}) || len(v.Collections) != 1 || !v.Collections[0].ReadOnly {
+		!slices.Equal(v.Ciphers[0].CollectionIDs,
+			[]string{coll}) || len(v.Collections) != 1 || !v.Collections[0].ReadOnly {
 		t.Fatalf("a confirmed read-only member's sync %+v", v)
 	}
 	if r := a.do(bob, "PUT", "/api/ciphers/"+created.ID+"/delete", nil); r.Status != http.StatusNotFound {
@@ -115,9 +117,11 @@ func testExportImportEvents(t *testing.T, e storagetest.Engine) {
 	a.must(owner, "POST", "/api/ciphers/create", item(t, org, coll)).decode(t, &created)
 	imp := item(t, org)["cipher"]
 	a.must(owner, "POST", "/api/ciphers/import-organization?organizationId="+org, map[string]any{
-		"ciphers":                 []any{imp, imp},
-		"collections":             []any{map[string]any{"name": enc(t, "Imported")}, map[string]any{"id": coll, "name": enc(t, "x")}},
-		"collectionRelationships": []any{map[string]any{"key": 0, "value": 0}, map[string]any{"key": 1, "value": 1}},
+		"ciphers": []any{imp, imp},
+		"collections": []any{map[string]any{"name": enc(t, "Imported")},
+			map[string]any{"id": coll, "name": enc(t, "x")}},
+		"collectionRelationships": []any{map[string]any{"key": 0, "value": 0},
+			map[string]any{"key": 1, "value": 1}},
 	})
 	var export struct {
 		Collections []struct{ ID string }
@@ -140,7 +144,8 @@ func testExportImportEvents(t *testing.T, e storagetest.Engine) {
 	bad := map[string]any{"ciphers": []any{imp}, "collections": []any{},
 		"collectionRelationships": []any{map[string]any{"key": 0, "value": 3}}}
 	before := a.snapshot(org)
-	if r := a.do(owner, "POST", "/api/ciphers/import-organization?organizationId="+org, bad); r.Status != 400 {
+	if r := a.do(owner, "POST", "/api/ciphers/import-organization?organizationId="+org,
+		bad); r.Status != 400 {
 		t.Fatalf("an import with a bad relationship: %d", r.Status)
 	}
 	if a.snapshot(org) != before {
@@ -149,8 +154,10 @@ func testExportImportEvents(t *testing.T, e storagetest.Engine) {
 	a.must(owner, "PUT", "/api/organizations/"+org+"/users/"+bobM, map[string]any{"type": 2,
 		"collections": []any{map[string]any{"id": coll}}})
 	a.must(bob, "POST", "/events/collect", []any{
-		map[string]any{"type": 1107, "cipherId": created.ID, "organizationId": org, "date": "2026-12-03T12:00:00Z"},
-		map[string]any{"type": 1107, "cipherId": created.ID, "organizationId": "00000000-0000-4000-8000-000000000009"},
+		map[string]any{"type": 1107, "cipherId": created.ID, "organizationId": org,
+			"date": "2026-12-03T12:00:00Z"},
+		map[string]any{"type": 1107, "cipherId": created.ID,
+			"organizationId": "00000000-0000-4000-8000-000000000009"},
 		map[string]any{"type": 1000, "organizationId": org},
 	})
 	var evs struct {
@@ -192,7 +199,8 @@ func testShareAndMove(t *testing.T, e storagetest.Engine) {
 	personal["organizationId"] = nil
 	var mine struct{ ID string }
 	a.must(owner, "POST", "/api/ciphers", personal).decode(t, &mine)
-	if r := a.do(bob, "PUT", "/api/ciphers/"+mine.ID+"/share", item(t, org, first)); r.Status != http.StatusNotFound {
+	if r := a.do(bob, "PUT", "/api/ciphers/"+mine.ID+"/share", item(t, org,
+		first)); r.Status != http.StatusNotFound {
 		t.Fatalf("bob shared the owner's personal item: %d", r.Status)
 	}
 	shared := item(t, org, first)

@@ -71,13 +71,16 @@ func testGroupsAndCollectionsAPI(t *testing.T, e storagetest.Engine) {
 	if len(list.Data) != 0 {
 		t.Fatalf("a custom member without collection rights sees %+v", list.Data)
 	}
-	if r := a.do(f.custom, "POST", base+"/groups", map[string]any{"name": "x"}); r.Status != http.StatusNotFound {
+	if r := a.do(f.custom, "POST", base+"/groups",
+		map[string]any{"name": "x"}); r.Status != http.StatusNotFound {
 		t.Fatalf("a custom member without manageGroups made a group: %d", r.Status)
 	}
-	if r := a.do(f.owner, "POST", base+"/groups", map[string]any{"name": strings.Repeat("g", 101)}); r.Status != 400 {
+	if r := a.do(f.owner, "POST", base+"/groups", map[string]any{"name": strings.Repeat("g",
+		101)}); r.Status != 400 {
 		t.Fatalf("a 101-character group name: %d", r.Status)
 	}
-	if r := a.do(f.owner, "POST", base+"/collections", map[string]any{"name": "plain text"}); r.Status != 400 {
+	if r := a.do(f.owner, "POST", base+"/collections",
+		map[string]any{"name": "plain text"}); r.Status != 400 {
 		t.Fatalf("an unencrypted collection name: %d", r.Status)
 	}
 	a.must(f.owner, "DELETE", base+"/groups/"+g.ID, nil)
@@ -111,15 +114,18 @@ func testReinviteLeaveRestoreDelete(t *testing.T, e storagetest.Engine) {
 	if first.Token == second.Token {
 		t.Fatal("a reinvitation reused the token")
 	}
-	if _, err := a.svc.ValidateInviteToken(context.Background(), f.invitedM, first.Token.Reveal()); err != nil {
+	if _, err := a.svc.ValidateInviteToken(context.Background(), f.invitedM,
+		first.Token.Reveal()); err != nil {
 		t.Fatalf("the first token stopped working: %v", err)
 	}
 	a.must(f.owner, "PUT", base+"/users/"+f.acceptedM+"/revoke", nil) // 4 held
-	a.must(f.owner, "POST", base+"/users/invite", map[string]any{"type": 2, "emails": []string{"new@acme.example"}})
+	a.must(f.owner, "POST", base+"/users/invite", map[string]any{"type": 2,
+		"emails": []string{"new@acme.example"}})
 	r := a.do(f.owner, "PUT", base+"/users/"+f.acceptedM+"/restore", nil)
 	var refused errorBody
 	r.decode(t, &refused)
-	if r.Status != 400 || !strings.HasPrefix(refused.Message, "This organization has 5 seats and 6 are needed.") {
+	if r.Status != 400 || !strings.HasPrefix(refused.Message,
+		"This organization has 5 seats and 6 are needed.") {
 		t.Fatalf("restore past the seat limit: %d %q", r.Status, refused.Message)
 	}
 	a.must(f.admin, "POST", base+"/leave", nil) // 4 held
@@ -171,7 +177,8 @@ func TestInviteTokens(t *testing.T) {
 		t.Errorf("a foreign token: %v", err)
 	}
 	a.clock.Advance(time.Hour)
-	if _, err := a.svc.ValidateInviteToken(ctx, f.invitedM, inv.Token.Reveal()); !errors.Is(err, orgs.ErrExpiredToken) {
+	if _, err := a.svc.ValidateInviteToken(ctx, f.invitedM, inv.Token.Reveal()); !errors.Is(err,
+		orgs.ErrExpiredToken) {
 		t.Errorf("after the expiry: %v, want Expired token.", err)
 	}
 }
@@ -182,9 +189,11 @@ func TestEventPages(t *testing.T) {
 	org := a.org(owner)
 	emails := make([]string, 230)
 	for i := range emails {
-		emails[i] = strings.Repeat("x", i%5+1) + "." + string(rune('a'+i%26)) + "@" + strings.Repeat("d", i/26+1) + ".example"
+		emails[i] = strings.Repeat("x",
+			i%5+1) + "." + string(rune('a'+i%26)) + "@" + strings.Repeat("d", i/26+1) + ".example"
 	}
-	a.must(owner, "POST", "/api/organizations/"+org+"/users/invite", map[string]any{"type": 2, "emails": emails})
+	a.must(owner, "POST", "/api/organizations/"+org+"/users/invite", map[string]any{"type": 2,
+		"emails": emails})
 	seen := map[string]bool{}
 	token := ""
 	pages := 0
@@ -210,7 +219,8 @@ func TestEventPages(t *testing.T) {
 	if len(seen) != 230 || pages != 3 {
 		t.Fatalf("%d distinct events over %d pages, want 230 over 3", len(seen), pages)
 	}
-	if r := a.do(owner, "GET", "/api/organizations/"+org+"/events?continuationToken=%21", nil); r.Status != 400 {
+	if r := a.do(owner, "GET", "/api/organizations/"+org+"/events?continuationToken=%21",
+		nil); r.Status != 400 {
 		t.Fatalf("a forged continuation token: %d", r.Status)
 	}
 }

@@ -45,7 +45,8 @@ func (s *Service) bulkChange(ctx context.Context, userID, orgID string, ids []st
 // owners revoke owners; custom members do not revoke admins; a confirmed owner always remains.
 func (s *Service) Revoke(ctx context.Context, userID, orgID string, ids []string, bulk bool,
 	meta Meta) ([]BulkResult, error) {
-	return s.bulkChange(ctx, userID, orgID, ids, bulk, func(q Queries, o Organization, a actor, m Member) error {
+	return s.bulkChange(ctx, userID, orgID, ids, bulk, func(q Queries, o Organization, a actor,
+		m Member) error {
 		if m.Type == RoleOwner && m.Status == StatusConfirmed {
 			if err := lastOwner(ctx, q, orgID, m.ID); err != nil {
 				return err
@@ -72,7 +73,8 @@ func (s *Service) Revoke(ctx context.Context, userID, orgID string, ids []string
 // record of it, the status their data implies). A restored membership takes a seat again.
 func (s *Service) Restore(ctx context.Context, userID, orgID string, ids []string, bulk bool,
 	meta Meta) ([]BulkResult, error) {
-	return s.bulkChange(ctx, userID, orgID, ids, bulk, func(q Queries, o Organization, a actor, m Member) error {
+	return s.bulkChange(ctx, userID, orgID, ids, bulk, func(q Queries, o Organization, a actor,
+		m Member) error {
 		switch {
 		case m.UserID != "" && m.UserID == a.userID:
 			return httpx.BadRequest(msgNoSelfRestore)
@@ -115,13 +117,15 @@ func restoredStatus(m Member) Status {
 	return StatusInvited
 }
 
-// saveMemberChange stores m (dated by its revision date), writes its audit event and makes the member's clients sync again.
+// saveMemberChange stores m (dated by its revision date), writes its audit event and makes the
+// member's clients sync again.
 func (s *Service) saveMemberChange(ctx context.Context, q Queries, m Member, typ EventType, actorID string,
 	meta Meta) error {
 	if err := q.UpdateMember(ctx, m); err != nil {
 		return err
 	}
-	if err := q.AddEvents(ctx, []Event{s.memberEvent(typ, m, actorID, meta, m.RevisionDate)}); err != nil {
+	ev := s.memberEvent(typ, m, actorID, meta, m.RevisionDate)
+	if err := q.AddEvents(ctx, []Event{ev}); err != nil {
 		return err
 	}
 	return q.BumpMemberRevisions(ctx, m.OrganizationID, []string{m.ID}, m.RevisionDate)
@@ -132,7 +136,8 @@ func (s *Service) saveMemberChange(ctx context.Context, q Queries, m Member, typ
 // owner always remains; a member whose account the organization claims is revoked, not removed.
 func (s *Service) Remove(ctx context.Context, userID, orgID string, ids []string, bulk bool,
 	meta Meta) ([]BulkResult, error) {
-	return s.bulkChange(ctx, userID, orgID, ids, bulk, func(q Queries, o Organization, a actor, m Member) error {
+	return s.bulkChange(ctx, userID, orgID, ids, bulk, func(q Queries, o Organization, a actor,
+		m Member) error {
 		if m.Type == RoleOwner && m.Status == StatusConfirmed {
 			if err := lastOwner(ctx, q, orgID, m.ID); err != nil {
 				return err
@@ -269,7 +274,8 @@ func (s *Service) UpdateMemberGroups(ctx context.Context, userID, orgID, memberI
 			return err
 		}
 		now := s.clock.Now()
-		if err := q.AddEvents(ctx, []Event{s.memberEvent(EventMemberUpdatedGroups, m, a.userID, meta, now)}); err != nil {
+		ev := s.memberEvent(EventMemberUpdatedGroups, m, a.userID, meta, now)
+		if err := q.AddEvents(ctx, []Event{ev}); err != nil {
 			return err
 		}
 		return q.BumpMemberRevisions(ctx, orgID, []string{m.ID}, now)
@@ -312,7 +318,8 @@ func (s *Service) ListMembers(ctx context.Context, userID, orgID string, withCol
 }
 
 // MemberDetails returns one member with collections and groups, to those who manage users.
-func (s *Service) MemberDetails(ctx context.Context, userID, orgID, memberID string) (MemberResponse, error) {
+func (s *Service) MemberDetails(ctx context.Context, userID, orgID,
+	memberID string) (MemberResponse, error) {
 	a, err := actorIn(ctx, s.store, orgID, userID)
 	if err != nil {
 		return MemberResponse{}, err
@@ -332,6 +339,7 @@ func (s *Service) MemberDetails(ctx context.Context, userID, orgID, memberID str
 	if err != nil {
 		return MemberResponse{}, err
 	}
-	out := []MemberResponse{newMemberResponse(d, colls[d.ID], groups[d.ID], "organizationUserDetails")}
+	out := []MemberResponse{newMemberResponse(d, colls[d.ID], groups[d.ID],
+		"organizationUserDetails")}
 	return out[0], s.markClaimed(ctx, orgID, []MemberDetails{d}, out)
 }

@@ -46,13 +46,15 @@ func checkOrgFields(name, business, billing string) error {
 	case strings.TrimSpace(name) == "":
 		return httpx.Invalid("Name", "The Name field is required.")
 	case len([]rune(name)) > maxOrgNameLen:
-		return httpx.Invalid("Name", fmt.Sprintf("The field Name must be a string with a maximum length of %d.",
-			maxOrgNameLen))
+		return httpx.Invalid("Name",
+			fmt.Sprintf("The field Name must be a string with a maximum length of %d.",
+				maxOrgNameLen))
 	case len([]rune(business)) > maxBusinessNameLen:
 		return httpx.Invalid("BusinessName", fmt.Sprintf(
 			"The field BusinessName must be a string with a maximum length of %d.", maxBusinessNameLen))
 	case !validEmail(accounts.NormalizeEmail(billing)):
-		return httpx.Invalid("BillingEmail", "The BillingEmail field is not a valid e-mail address.")
+		return httpx.Invalid("BillingEmail",
+			"The BillingEmail field is not a valid e-mail address.")
 	}
 	return nil
 }
@@ -86,9 +88,11 @@ func (r CreateRequest) validate() error {
 		return httpx.Invalid("Keys", "The Keys field is required.")
 	}
 	if _, err := bwcrypto.ParsePublicKey(r.Keys.PublicKey); err != nil {
-		return httpx.Invalid("Keys.PublicKey", "The public key is not a base64 RSA SubjectPublicKeyInfo.")
+		return httpx.Invalid("Keys.PublicKey",
+			"The public key is not a base64 RSA SubjectPublicKeyInfo.")
 	}
-	if err := checkEnc("Keys.EncryptedPrivateKey", r.Keys.EncryptedPrivateKey, bwcrypto.EncAESCBC256HMAC); err != nil {
+	if err := checkEnc("Keys.EncryptedPrivateKey", r.Keys.EncryptedPrivateKey,
+		bwcrypto.EncAESCBC256HMAC); err != nil {
 		return err
 	}
 	if r.CollectionName != "" {
@@ -100,12 +104,14 @@ func (r CreateRequest) validate() error {
 // Create makes an organization whose first member is userID, a confirmed owner holding the key
 // the client encrypted to them, with a first collection that the owner manages when a name is
 // given. It is one transaction.
-func (s *Service) Create(ctx context.Context, userID string, r CreateRequest, meta Meta) (OrganizationResponse, error) {
+func (s *Service) Create(ctx context.Context, userID string, r CreateRequest,
+	meta Meta) (OrganizationResponse, error) {
 	if err := r.validate(); err != nil {
 		return OrganizationResponse{}, err
 	}
 	now := s.clock.Now()
-	o := Organization{ID: s.newID(), Name: strings.TrimSpace(r.Name), BusinessName: strings.TrimSpace(r.BusinessName),
+	o := Organization{ID: s.newID(), Name: strings.TrimSpace(r.Name),
+		BusinessName: strings.TrimSpace(r.BusinessName),
 		BillingEmail: accounts.NormalizeEmail(r.BillingEmail), PublicKey: r.Keys.PublicKey,
 		PrivateKey: r.Keys.EncryptedPrivateKey, Seats: s.cfg.DefaultSeats, Enabled: true, CreatedAt: now,
 		RevisionDate: now}
@@ -119,7 +125,8 @@ func (s *Service) Create(ctx context.Context, userID string, r CreateRequest, me
 			return err
 		}
 		if r.CollectionName != "" {
-			c := Collection{ID: s.newID(), OrganizationID: o.ID, Name: r.CollectionName, CreatedAt: now, RevisionDate: now}
+			c := Collection{ID: s.newID(), OrganizationID: o.ID, Name: r.CollectionName,
+				CreatedAt: now, RevisionDate: now}
 			if err := q.CreateCollection(ctx, c); err != nil {
 				return err
 			}
@@ -168,11 +175,13 @@ func (s *Service) Keys(ctx context.Context, userID, orgID string) (KeysResponse,
 	if err != nil {
 		return KeysResponse{}, storeNotFound(err)
 	}
-	return KeysResponse{PublicKey: o.PublicKey, PrivateKey: optional(o.PrivateKey), Object: "organizationKeys"}, nil
+	return KeysResponse{PublicKey: o.PublicKey, PrivateKey: optional(o.PrivateKey),
+		Object: "organizationKeys"}, nil
 }
 
 // Update changes the name, business name and billing address; owners only.
-func (s *Service) Update(ctx context.Context, userID, orgID string, r UpdateRequest, meta Meta) (OrganizationResponse, error) {
+func (s *Service) Update(ctx context.Context, userID, orgID string, r UpdateRequest,
+	meta Meta) (OrganizationResponse, error) {
 	var out Organization
 	err := s.store.InTx(ctx, func(q Queries) error {
 		o, err := q.LockOrganization(ctx, orgID)
@@ -200,7 +209,8 @@ func (s *Service) Update(ctx context.Context, userID, orgID string, r UpdateRequ
 			return err
 		}
 		out = o
-		if err := q.AddEvents(ctx, []Event{s.event(EventOrganizationUpdated, o.ID, userID, meta, now)}); err != nil {
+		ev := s.event(EventOrganizationUpdated, o.ID, userID, meta, now)
+		if err := q.AddEvents(ctx, []Event{ev}); err != nil {
 			return err
 		}
 		return q.BumpMemberRevisions(ctx, o.ID, nil, now)
@@ -276,7 +286,8 @@ func (s *Service) Leave(ctx context.Context, userID, orgID string, meta Meta) er
 
 // ProfileOrganizations lists userID's memberships as Profile.Organizations: every membership bound
 // to the account, whatever its status, with the organization key for confirmed ones only.
-func (s *Service) ProfileOrganizations(ctx context.Context, userID string) ([]ProfileOrganization, error) {
+func (s *Service) ProfileOrganizations(ctx context.Context,
+	userID string) ([]ProfileOrganization, error) {
 	ms, err := s.store.MembershipsOfUser(ctx, userID)
 	if err != nil {
 		return nil, err

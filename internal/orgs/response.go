@@ -168,7 +168,8 @@ type MemberResponse struct {
 	Object                string            `json:"object"`
 }
 
-func newMemberResponse(d MemberDetails, colls []Access, groups []string, object string) MemberResponse {
+func newMemberResponse(d MemberDetails, colls []Access, groups []string,
+	object string) MemberResponse {
 	r := MemberResponse{ID: d.ID, UserID: optional(d.UserID), Type: d.Type, Status: d.Status,
 		ExternalID: optional(d.ExternalID), AccessSecretsManager: d.AccessSecretsManager,
 		ResetPasswordEnrolled: d.ResetPasswordKey != "", Email: d.DisplayEmail(),

@@ -102,7 +102,8 @@ func normalizeEmails(list []string) ([]string, error) {
 		return nil, httpx.Invalid("Emails", "The Emails field is required.")
 	}
 	if len(list) > MaxInvites {
-		return nil, httpx.Invalid("Emails", fmt.Sprintf("At most %d emails can be invited at once.", MaxInvites))
+		return nil, httpx.Invalid("Emails", fmt.Sprintf("At most %d emails can be invited at once.",
+			MaxInvites))
 	}
 	seen := make(map[string]bool, len(list))
 	out := make([]string, 0, len(list))
@@ -157,8 +158,9 @@ func checkAccess(field string, list []AccessRequest, known map[string]bool) ([]A
 			return nil, httpx.BadRequest(msgManageExclusive)
 		}
 		if !known[r.ID] {
-			return nil, httpx.Invalid(field, fmt.Sprintf("%s names %q, which is not part of this organization.",
-				field, r.ID))
+			return nil, httpx.Invalid(field,
+				fmt.Sprintf("%s names %q, which is not part of this organization.",
+					field, r.ID))
 		}
 		a := Access{ID: r.ID, ReadOnly: r.ReadOnly, HidePasswords: r.HidePasswords, Manage: r.Manage}
 		if i, ok := index[r.ID]; ok {
@@ -177,8 +179,9 @@ func checkIDs(field string, ids []string, known map[string]bool) ([]string, erro
 	seen := map[string]bool{}
 	for _, id := range ids {
 		if !known[id] {
-			return nil, httpx.Invalid(field, fmt.Sprintf("%s names %q, which is not part of this organization.",
-				field, id))
+			return nil, httpx.Invalid(field,
+				fmt.Sprintf("%s names %q, which is not part of this organization.",
+					field, id))
 		}
 		if !seen[id] {
 			seen[id] = true
@@ -215,7 +218,8 @@ func groupIDs(ctx context.Context, q Queries, orgID string) (map[string]bool, er
 }
 
 // memberIDs returns the ids of those of ids that are memberships of the organization.
-func memberIDs(ctx context.Context, q Queries, orgID string, ids []string) (map[string]bool, error) {
+func memberIDs(ctx context.Context, q Queries, orgID string,
+	ids []string) (map[string]bool, error) {
 	ms, err := q.Members(ctx, orgID, ids)
 	if err != nil {
 		return nil, err

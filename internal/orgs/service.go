@@ -137,7 +137,8 @@ func (s *Service) event(typ EventType, orgID, actorID string, meta Meta, now tim
 }
 
 // memberEvent makes an audit event about membership m.
-func (s *Service) memberEvent(typ EventType, m Member, actorID string, meta Meta, now time.Time) Event {
+func (s *Service) memberEvent(typ EventType, m Member, actorID string,
+	meta Meta, now time.Time) Event {
 	e := s.event(typ, m.OrganizationID, actorID, meta, now)
 	e.MemberID, e.UserID = m.ID, m.UserID
 	return e

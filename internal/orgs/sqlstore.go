@@ -75,7 +75,8 @@ func (s queries) Organization(ctx context.Context, id string) (Organization, err
 }
 
 // OrganizationByIdentifier finds an organization by SSO identifier, ignoring case.
-func (s queries) OrganizationByIdentifier(ctx context.Context, identifier string) (Organization, error) {
+func (s queries) OrganizationByIdentifier(ctx context.Context,
+	identifier string) (Organization, error) {
 	if identifier == "" {
 		return Organization{}, fmt.Errorf("read organization: %w", storage.ErrNotFound)
 	}
@@ -92,8 +93,10 @@ func (s queries) LockOrganization(ctx context.Context, id string) (Organization,
 	return s.orgWhere(ctx, `id = ?`, suffix, id)
 }
 
-func (s queries) orgWhere(ctx context.Context, where, suffix string, arg any) (Organization, error) {
-	row := s.q.QueryRowContext(ctx, `SELECT `+orgColumns+` FROM organizations WHERE `+where+suffix, arg)
+func (s queries) orgWhere(ctx context.Context, where, suffix string,
+	arg any) (Organization, error) {
+	row := s.q.QueryRowContext(ctx,
+		`SELECT `+orgColumns+` FROM organizations WHERE `+where+suffix, arg)
 	o, err := scanOrganization(row)
 	if err != nil {
 		return Organization{}, fmt.Errorf("read organization: %w", storage.MapError(err))
@@ -140,10 +143,12 @@ func (s queries) SetIdentifier(ctx context.Context, id, identifier string, now t
 // no foreign key to cascade, and a stale claim would keep every other organization from the
 // domain) and (by cascade) everything else of it.
 func (s queries) DeleteOrganization(ctx context.Context, id string) error {
-	if _, err := s.q.ExecContext(ctx, `DELETE FROM ciphers WHERE organization_id = ?`, id); err != nil {
+	if _, err := s.q.ExecContext(ctx,
+		`DELETE FROM ciphers WHERE organization_id = ?`, id); err != nil {
 		return fmt.Errorf("delete organization items: %w", err)
 	}
-	if _, err := s.q.ExecContext(ctx, `DELETE FROM domains WHERE organization_id = ?`, id); err != nil {
+	if _, err := s.q.ExecContext(ctx,
+		`DELETE FROM domains WHERE organization_id = ?`, id); err != nil {
 		return fmt.Errorf("delete organization domains: %w", err)
 	}
 	res, err := s.q.ExecContext(ctx, `DELETE FROM organizations WHERE id = ?`, id)
@@ -157,7 +162,8 @@ func (s queries) DeleteOrganization(ctx context.Context, id string) error {
 }
 
 // BumpMemberRevisions moves the account revision date of the organization's members.
-func (s queries) BumpMemberRevisions(ctx context.Context, orgID string, memberIDs []string, now time.Time) error {
+func (s queries) BumpMemberRevisions(ctx context.Context, orgID string, memberIDs []string,
+	now time.Time) error {
 	q := `UPDATE users SET account_revision_date = ? WHERE id IN (SELECT user_id FROM organization_users
 		WHERE organization_id = ? AND user_id IS NOT NULL`
 	args := []any{storage.Millis(now), orgID}
@@ -167,7 +173,8 @@ func (s queries) BumpMemberRevisions(ctx context.Context, orgID string, memberID
 		}
 		for _, chunk := range chunks(memberIDs, maxInArgs) {
 			in, ids := inList(chunk)
-			if _, err := s.q.ExecContext(ctx, q+` AND id IN (`+in+`))`, append(args, ids...)...); err != nil {
+			all := append(append([]any{}, args...), ids...)
+			if _, err := s.q.ExecContext(ctx, q+` AND id IN (`+in+`))`, all...); err != nil {
 				return fmt.Errorf("bump member revisions: %w", err)
 			}
 		}
@@ -224,7 +231,8 @@ const (
 )
 
 // insertRows inserts rows into table in multi-row statements.
-func insertRows(ctx context.Context, q storage.Querier, table string, cols []string, rows [][]any) error {
+func insertRows(ctx context.Context, q storage.Querier, table string,
+	cols []string, rows [][]any) error {
 	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
 	for _, batch := range chunks(rows, insertBatch) {
 		values := strings.TrimSuffix(strings.Repeat(one+", ", len(batch)), ", ")
@@ -232,7 +240,8 @@ func insertRows(ctx context.Context, q storage.Querier, table string, cols []str
 		for _, r := range batch {
 			args = append(args, r...)
 		}
-		_, err := q.ExecContext(ctx, `INSERT INTO `+table+` (`+strings.Join(cols, ", ")+`) VALUES `+values, args...)
+		stmt := `INSERT INTO ` + table + ` (` + strings.Join(cols, ", ") + `) VALUES ` + values
+		_, err := q.ExecContext(ctx, stmt, args...)
 		if err != nil {
 			return fmt.Errorf("insert into %s: %w", table, storage.MapError(err))
 		}

@@ -14,7 +14,8 @@ const collectionColumns = `c.id, c.organization_id, c.name, COALESCE(c.external_
 func scanCollection(r rowScanner, extra ...any) (Collection, error) {
 	var c Collection
 	var created, revised int64
-	dest := append([]any{&c.ID, &c.OrganizationID, &c.Name, &c.ExternalID, &c.Type, &created, &revised}, extra...)
+	dest := append([]any{&c.ID, &c.OrganizationID, &c.Name, &c.ExternalID, &c.Type, &created,
+		&revised}, extra...)
 	if err := r.Scan(dest...); err != nil {
 		return Collection{}, err
 	}
@@ -51,7 +52,9 @@ func (s queries) Collections(ctx context.Context, orgID string) ([]Collection, e
 	if err != nil {
 		return nil, fmt.Errorf("list collections: %w", err)
 	}
-	return collect(rows, "list collections", func(r rowScanner) (Collection, error) { return scanCollection(r) })
+	return collect(rows, "list collections", func(r rowScanner) (Collection, error) {
+		return scanCollection(r)
+	})
 }
 
 // UpdateCollection stores the editable fields of c.
@@ -71,7 +74,8 @@ func (s queries) DeleteCollections(ctx context.Context, orgID string, ids []stri
 		if err != nil {
 			return fmt.Errorf("empty collections: %w", err)
 		}
-		_, err = s.q.ExecContext(ctx, `DELETE FROM collections WHERE organization_id = ? AND id IN (`+in+`)`,
+		_, err = s.q.ExecContext(ctx,
+			`DELETE FROM collections WHERE organization_id = ? AND id IN (`+in+`)`,
 			append([]any{orgID}, args...)...)
 		if err != nil {
 			return fmt.Errorf("delete collections: %w", err)
@@ -81,15 +85,19 @@ func (s queries) DeleteCollections(ctx context.Context, orgID string, ids []stri
 }
 
 // CollectionUsers returns the member grants of the organization's collections.
-func (s queries) CollectionUsers(ctx context.Context, orgID, collectionID string) (map[string][]Access, error) {
+func (s queries) CollectionUsers(ctx context.Context, orgID,
+	collectionID string) (map[string][]Access, error) {
 	q := `SELECT cu.collection_id, cu.organization_user_id, cu.read_only, cu.hide_passwords, cu.manage
 		FROM collection_users cu JOIN collections c ON c.id = cu.collection_id WHERE c.organization_id = ?`
-	return s.grants(ctx, q, orgID, "c.id", collectionID, "cu.collection_id, cu.organization_user_id")
+	return s.grants(ctx, q, orgID, "c.id", collectionID,
+		"cu.collection_id, cu.organization_user_id")
 }
 
 // SetCollectionUsers replaces the member grants of a collection.
-func (s queries) SetCollectionUsers(ctx context.Context, collectionID string, grants []Access) error {
-	if _, err := s.q.ExecContext(ctx, `DELETE FROM collection_users WHERE collection_id = ?`, collectionID); err != nil {
+func (s queries) SetCollectionUsers(ctx context.Context, collectionID string,
+	grants []Access) error {
+	if _, err := s.q.ExecContext(ctx, `DELETE FROM collection_users WHERE collection_id = ?`,
+		collectionID); err != nil {
 		return fmt.Errorf("clear collection users: %w", err)
 	}
 	rows := make([][]any, len(grants))
@@ -100,15 +108,18 @@ func (s queries) SetCollectionUsers(ctx context.Context, collectionID string, gr
 }
 
 // CollectionGroups returns the group grants of the organization's collections.
-func (s queries) CollectionGroups(ctx context.Context, orgID, collectionID string) (map[string][]Access, error) {
+func (s queries) CollectionGroups(ctx context.Context, orgID,
+	collectionID string) (map[string][]Access, error) {
 	q := `SELECT cg.collection_id, cg.group_id, cg.read_only, cg.hide_passwords, cg.manage
 		FROM collection_groups cg JOIN collections c ON c.id = cg.collection_id WHERE c.organization_id = ?`
 	return s.grants(ctx, q, orgID, "c.id", collectionID, "cg.collection_id, cg.group_id")
 }
 
 // SetCollectionGroups replaces the group grants of a collection.
-func (s queries) SetCollectionGroups(ctx context.Context, collectionID string, grants []Access) error {
-	if _, err := s.q.ExecContext(ctx, `DELETE FROM collection_groups WHERE collection_id = ?`, collectionID); err != nil {
+func (s queries) SetCollectionGroups(ctx context.Context, collectionID string,
+	grants []Access) error {
+	if _, err := s.q.ExecContext(ctx, `DELETE FROM collection_groups WHERE collection_id = ?`,
+		collectionID); err != nil {
 		return fmt.Errorf("clear collection groups: %w", err)
 	}
 	rows := make([][]any, len(grants))
@@ -141,8 +152,8 @@ func UserAccessQuery(userID string) (string, []any) {
 // MergeAccess folds a second path to a collection into a, the way the official server does: an
 // item is read-only or hides passwords only if every path says so; manage holds if any path grants it.
 func MergeAccess(a, b Access) Access {
-	return Access{ID: a.ID, ReadOnly: a.ReadOnly && b.ReadOnly, HidePasswords: a.HidePasswords && b.HidePasswords,
-		Manage: a.Manage || b.Manage}
+	return Access{ID: a.ID, ReadOnly: a.ReadOnly && b.ReadOnly,
+		HidePasswords: a.HidePasswords && b.HidePasswords, Manage: a.Manage || b.Manage}
 }
 
 // UserCollections lists the collections a user reaches, with merged grants.
@@ -171,7 +182,8 @@ func (s queries) UserCollections(ctx context.Context, userID string) ([]UserColl
 			out = append(out, uc)
 			continue
 		}
-		m := MergeAccess(Access{ReadOnly: out[i].ReadOnly, HidePasswords: out[i].HidePasswords, Manage: out[i].Manage},
+		m := MergeAccess(Access{ReadOnly: out[i].ReadOnly, HidePasswords: out[i].HidePasswords,
+			Manage: out[i].Manage},
 			Access{ReadOnly: uc.ReadOnly, HidePasswords: uc.HidePasswords, Manage: uc.Manage})
 		out[i].ReadOnly, out[i].HidePasswords, out[i].Manage = m.ReadOnly, m.HidePasswords, m.Manage
 	}

@@ -9,14 +9,16 @@ import (
 	"github.com/castellan-vault/castellan/internal/storage"
 )
 
-var eventColumns = []string{"id", "type", "organization_id", "acting_user_id", "user_id", "organization_user_id",
+var eventColumns = []string{"id", "type", "organization_id", "acting_user_id", "user_id",
+	"organization_user_id",
 	"group_id", "collection_id", "cipher_id", "policy_id", "device_type", "ip_address", "system_user", "created_at"}
 
 // AddEvents appends events.
 func (s queries) AddEvents(ctx context.Context, events []Event) error {
 	rows := make([][]any, len(events))
 	for i, e := range events {
-		rows[i] = []any{e.ID, int(e.Type), nullable(e.OrganizationID), nullable(e.ActingUserID), nullable(e.UserID),
+		rows[i] = []any{e.ID, int(e.Type), nullable(e.OrganizationID), nullable(e.ActingUserID),
+			nullable(e.UserID),
 			nullable(e.MemberID), nullable(e.GroupID), nullable(e.CollectionID), nullable(e.CipherID),
 			nullable(e.PolicyID), nullInt(e.DeviceType), nullable(e.IPAddress), nullInt(e.SystemUser),
 			storage.Millis(e.Date)}
@@ -53,7 +55,8 @@ func scanEvent(r rowScanner) (Event, error) {
 	var e Event
 	var device, system sql.NullInt64
 	var date int64
-	err := r.Scan(&e.ID, &e.Type, &e.OrganizationID, &e.ActingUserID, &e.UserID, &e.MemberID, &e.GroupID,
+	err := r.Scan(&e.ID, &e.Type, &e.OrganizationID, &e.ActingUserID, &e.UserID,
+		&e.MemberID, &e.GroupID,
 		&e.CollectionID, &e.CipherID, &e.PolicyID, &device, &e.IPAddress, &system, &date)
 	if err != nil {
 		return Event{}, err
@@ -80,10 +83,11 @@ func (s queries) CipherOrganizations(ctx context.Context, ids []string) (map[str
 		if err != nil {
 			return nil, fmt.Errorf("read item organizations: %w", err)
 		}
-		pairs, err := collect(rows, "read item organizations", func(r rowScanner) ([2]string, error) {
-			var p [2]string
-			return p, r.Scan(&p[0], &p[1])
-		})
+		pairs, err := collect(rows, "read item organizations",
+			func(r rowScanner) ([2]string, error) {
+				var p [2]string
+				return p, r.Scan(&p[0], &p[1])
+			})
 		if err != nil {
 			return nil, err
 		}

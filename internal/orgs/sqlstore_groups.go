@@ -12,7 +12,8 @@ const groupColumns = `id, organization_id, name, COALESCE(external_id, ''), crea
 func scanGroup(r rowScanner) (Group, error) {
 	var g Group
 	var created, revised int64
-	if err := r.Scan(&g.ID, &g.OrganizationID, &g.Name, &g.ExternalID, &created, &revised); err != nil {
+	if err := r.Scan(&g.ID, &g.OrganizationID, &g.Name, &g.ExternalID,
+		&created, &revised); err != nil {
 		return Group{}, err
 	}
 	g.CreatedAt, g.RevisionDate = storage.FromMillis(created), storage.FromMillis(revised)
@@ -33,7 +34,8 @@ func (s queries) CreateGroup(ctx context.Context, g Group) error {
 
 // Group returns one group of the organization.
 func (s queries) Group(ctx context.Context, orgID, id string) (Group, error) {
-	row := s.q.QueryRowContext(ctx, `SELECT `+groupColumns+` FROM org_groups WHERE organization_id = ? AND id = ?`,
+	row := s.q.QueryRowContext(ctx,
+		`SELECT `+groupColumns+` FROM org_groups WHERE organization_id = ? AND id = ?`,
 		orgID, id)
 	g, err := scanGroup(row)
 	if err != nil {
@@ -63,7 +65,8 @@ func (s queries) UpdateGroup(ctx context.Context, g Group) error {
 func (s queries) DeleteGroups(ctx context.Context, orgID string, ids []string) error {
 	for _, chunk := range chunks(ids, maxInArgs) {
 		in, args := inList(chunk)
-		_, err := s.q.ExecContext(ctx, `DELETE FROM org_groups WHERE organization_id = ? AND id IN (`+in+`)`,
+		_, err := s.q.ExecContext(ctx,
+			`DELETE FROM org_groups WHERE organization_id = ? AND id IN (`+in+`)`,
 			append([]any{orgID}, args...)...)
 		if err != nil {
 			return fmt.Errorf("delete groups: %w", err)
@@ -73,7 +76,8 @@ func (s queries) DeleteGroups(ctx context.Context, orgID string, ids []string) e
 }
 
 // GroupCollections returns the collection grants of the organization's groups.
-func (s queries) GroupCollections(ctx context.Context, orgID, groupID string) (map[string][]Access, error) {
+func (s queries) GroupCollections(ctx context.Context, orgID,
+	groupID string) (map[string][]Access, error) {
 	q := `SELECT cg.group_id, cg.collection_id, cg.read_only, cg.hide_passwords, cg.manage
 		FROM collection_groups cg JOIN org_groups g ON g.id = cg.group_id WHERE g.organization_id = ?`
 	return s.grants(ctx, q, orgID, "g.id", groupID, "cg.group_id, cg.collection_id")
@@ -81,7 +85,8 @@ func (s queries) GroupCollections(ctx context.Context, orgID, groupID string) (m
 
 // SetGroupCollections replaces a group's collection grants.
 func (s queries) SetGroupCollections(ctx context.Context, groupID string, grants []Access) error {
-	if _, err := s.q.ExecContext(ctx, `DELETE FROM collection_groups WHERE group_id = ?`, groupID); err != nil {
+	if _, err := s.q.ExecContext(ctx, `DELETE FROM collection_groups WHERE group_id = ?`,
+		groupID); err != nil {
 		return fmt.Errorf("clear group collections: %w", err)
 	}
 	rows := make([][]any, len(grants))
@@ -91,7 +96,8 @@ func (s queries) SetGroupCollections(ctx context.Context, groupID string, grants
 	return insertRows(ctx, s.q, "collection_groups", collectionGroupColumns, rows)
 }
 
-var collectionGroupColumns = []string{"collection_id", "group_id", "read_only", "hide_passwords", "manage"}
+var collectionGroupColumns = []string{"collection_id", "group_id", "read_only",
+	"hide_passwords", "manage"}
 
 // GroupMembers lists the memberships of a group.
 func (s queries) GroupMembers(ctx context.Context, groupID string) ([]string, error) {
@@ -108,7 +114,8 @@ func (s queries) GroupMembers(ctx context.Context, groupID string) ([]string, er
 
 // SetGroupMembers replaces the members of a group.
 func (s queries) SetGroupMembers(ctx context.Context, groupID string, memberIDs []string) error {
-	if _, err := s.q.ExecContext(ctx, `DELETE FROM group_users WHERE group_id = ?`, groupID); err != nil {
+	if _, err := s.q.ExecContext(ctx,
+		`DELETE FROM group_users WHERE group_id = ?`, groupID); err != nil {
 		return fmt.Errorf("clear group members: %w", err)
 	}
 	rows := make([][]any, len(memberIDs))

@@ -16,7 +16,8 @@ const memberColumns = `ou.id, ou.organization_id, COALESCE(ou.user_id, ''), COAL
 	COALESCE(ou.external_id, ''), ou.permissions, ou.access_secrets_manager, ou.revocation_reason,
 	ou.created_at, ou.revision_date`
 
-var memberInsertColumns = []string{"id", "organization_id", "user_id", "email", "akey", "reset_password_key",
+var memberInsertColumns = []string{"id", "organization_id", "user_id", "email",
+	"akey", "reset_password_key",
 	"status", "status_before_revoke", "type", "external_id", "permissions", "access_secrets_manager",
 	"revocation_reason", "created_at", "revision_date"}
 
@@ -30,7 +31,8 @@ type memberScan struct {
 
 func (ms *memberScan) dest() []any {
 	m := &ms.m
-	return []any{&m.ID, &m.OrganizationID, &m.UserID, &m.Email, &m.Key, &m.ResetPasswordKey, &m.Status,
+	return []any{&m.ID, &m.OrganizationID, &m.UserID, &m.Email, &m.Key,
+		&m.ResetPasswordKey, &m.Status,
 		&ms.before, &m.Type, &m.ExternalID, &ms.perms, &m.AccessSecretsManager, &ms.reason, &ms.created, &ms.revised}
 }
 
@@ -120,7 +122,8 @@ func (s queries) MemberByEmail(ctx context.Context, orgID, email string) (Member
 }
 
 func (s queries) memberWhere(ctx context.Context, where string, args ...any) (Member, error) {
-	row := s.q.QueryRowContext(ctx, `SELECT `+memberColumns+` FROM organization_users ou WHERE `+where, args...)
+	row := s.q.QueryRowContext(ctx,
+		`SELECT `+memberColumns+` FROM organization_users ou WHERE `+where, args...)
 	m, err := scanMember(row)
 	if err != nil {
 		return Member{}, fmt.Errorf("read member: %w", storage.MapError(err))
@@ -167,7 +170,8 @@ func (s queries) MembershipsOfUser(ctx context.Context, userID string) ([]Member
 }
 
 // PresentEmails returns the addresses among emails that the organization already has.
-func (s queries) PresentEmails(ctx context.Context, orgID string, emails []string) (map[string]bool, error) {
+func (s queries) PresentEmails(ctx context.Context, orgID string,
+	emails []string) (map[string]bool, error) {
 	out := map[string]bool{}
 	for _, chunk := range chunks(emails, maxInArgs) {
 		in, args := inList(chunk)
@@ -198,7 +202,8 @@ func (s queries) PresentUsers(ctx context.Context, emails []string) (map[string]
 	out := map[string]bool{}
 	for _, chunk := range chunks(emails, maxInArgs) {
 		in, args := inList(chunk)
-		rows, err := s.q.QueryContext(ctx, `SELECT email FROM users WHERE email IN (`+in+`)`, args...)
+		rows, err := s.q.QueryContext(ctx,
+			`SELECT email FROM users WHERE email IN (`+in+`)`, args...)
 		if err != nil {
 			return nil, fmt.Errorf("find accounts: %w", err)
 		}
@@ -234,14 +239,16 @@ func (s queries) UpdateMember(ctx context.Context, m Member) error {
 	}
 	args = append(args, m.ID, m.OrganizationID)
 	return s.update(ctx, "update member", "organization_users", m.ID,
-		`UPDATE organization_users SET `+strings.Join(sets, ", ")+` WHERE id = ? AND organization_id = ?`, args...)
+		`UPDATE organization_users SET `+strings.Join(sets, ", ")+
+			` WHERE id = ? AND organization_id = ?`, args...)
 }
 
 // DeleteMembers deletes memberships; their group and collection links go by cascade.
 func (s queries) DeleteMembers(ctx context.Context, orgID string, ids []string) error {
 	for _, chunk := range chunks(ids, maxInArgs) {
 		in, args := inList(chunk)
-		_, err := s.q.ExecContext(ctx, `DELETE FROM organization_users WHERE organization_id = ? AND id IN (`+in+`)`,
+		_, err := s.q.ExecContext(ctx,
+			`DELETE FROM organization_users WHERE organization_id = ? AND id IN (`+in+`)`,
 			append([]any{orgID}, args...)...)
 		if err != nil {
 			return fmt.Errorf("delete members: %w", err)
@@ -285,7 +292,8 @@ func scanMemberDetails(r rowScanner) (MemberDetails, error) {
 	var ms memberScan
 	var uid, email, name, avatar, pub sql.NullString
 	var hasPassword bool
-	if err := r.Scan(append(ms.dest(), &uid, &email, &name, &avatar, &pub, &hasPassword)...); err != nil {
+	if err := r.Scan(append(ms.dest(), &uid, &email, &name, &avatar, &pub,
+		&hasPassword)...); err != nil {
 		return MemberDetails{}, err
 	}
 	m, err := ms.finish()
@@ -302,7 +310,8 @@ func scanMemberDetails(r rowScanner) (MemberDetails, error) {
 
 // MemberDetails returns one membership with its account.
 func (s queries) MemberDetails(ctx context.Context, orgID, id string) (MemberDetails, error) {
-	d, err := scanMemberDetails(s.q.QueryRowContext(ctx, memberDetailsQuery+` AND ou.id = ?`, orgID, id))
+	d, err := scanMemberDetails(s.q.QueryRowContext(ctx,
+		memberDetailsQuery+` AND ou.id = ?`, orgID, id))
 	if err != nil {
 		return MemberDetails{}, fmt.Errorf("read member: %w", storage.MapError(err))
 	}
@@ -319,7 +328,8 @@ func (s queries) ListMembers(ctx context.Context, orgID string) ([]MemberDetails
 }
 
 // MemberCollections returns collection grants of the organization's memberships.
-func (s queries) MemberCollections(ctx context.Context, orgID, memberID string) (map[string][]Access, error) {
+func (s queries) MemberCollections(ctx context.Context, orgID,
+	memberID string) (map[string][]Access, error) {
 	q := `SELECT cu.organization_user_id, cu.collection_id, cu.read_only, cu.hide_passwords, cu.manage
 		FROM collection_users cu JOIN organization_users ou ON ou.id = cu.organization_user_id
 		WHERE ou.organization_id = ?`
@@ -328,7 +338,8 @@ func (s queries) MemberCollections(ctx context.Context, orgID, memberID string) 
 
 // grants runs a query whose rows are (owner id, access id, read_only, hide_passwords, manage),
 // narrowed to one owner when only is not "", and groups the grants by owner.
-func (s queries) grants(ctx context.Context, q, orgID, onlyCol, only, order string) (map[string][]Access, error) {
+func (s queries) grants(ctx context.Context, q, orgID, onlyCol, only,
+	order string) (map[string][]Access, error) {
 	args := []any{orgID}
 	if only != "" {
 		q += ` AND ` + onlyCol + ` = ?`
@@ -358,7 +369,8 @@ func (s queries) grants(ctx context.Context, q, orgID, onlyCol, only, order stri
 
 // SetMemberCollections replaces a membership's collection grants.
 func (s queries) SetMemberCollections(ctx context.Context, memberID string, grants []Access) error {
-	if _, err := s.q.ExecContext(ctx, `DELETE FROM collection_users WHERE organization_user_id = ?`, memberID); err != nil {
+	if _, err := s.q.ExecContext(ctx, `DELETE FROM collection_users WHERE organization_user_id = ?`,
+		memberID); err != nil {
 		return fmt.Errorf("clear member collections: %w", err)
 	}
 	rows := make([][]any, len(grants))
@@ -369,7 +381,8 @@ func (s queries) SetMemberCollections(ctx context.Context, memberID string, gran
 }
 
 // AddMemberLinks inserts the grants and group links of new memberships.
-func (s queries) AddMemberLinks(ctx context.Context, memberIDs []string, grants []Access, groupIDs []string) error {
+func (s queries) AddMemberLinks(ctx context.Context, memberIDs []string, grants []Access,
+	groupIDs []string) error {
 	var cu, gu [][]any
 	for _, m := range memberIDs {
 		for _, g := range grants {
@@ -385,10 +398,12 @@ func (s queries) AddMemberLinks(ctx context.Context, memberIDs []string, grants 
 	return insertRows(ctx, s.q, "group_users", []string{"group_id", "organization_user_id"}, gu)
 }
 
-var collectionUserColumns = []string{"collection_id", "organization_user_id", "read_only", "hide_passwords", "manage"}
+var collectionUserColumns = []string{"collection_id", "organization_user_id", "read_only",
+	"hide_passwords", "manage"}
 
 // MemberGroups returns the groups of the organization's memberships.
-func (s queries) MemberGroups(ctx context.Context, orgID, memberID string) (map[string][]string, error) {
+func (s queries) MemberGroups(ctx context.Context, orgID,
+	memberID string) (map[string][]string, error) {
 	q := `SELECT gu.organization_user_id, gu.group_id FROM group_users gu
 		JOIN organization_users ou ON ou.id = gu.organization_user_id WHERE ou.organization_id = ?`
 	args := []any{orgID}
@@ -416,7 +431,8 @@ func (s queries) MemberGroups(ctx context.Context, orgID, memberID string) (map[
 
 // SetMemberGroups replaces the groups of a membership.
 func (s queries) SetMemberGroups(ctx context.Context, memberID string, groupIDs []string) error {
-	if _, err := s.q.ExecContext(ctx, `DELETE FROM group_users WHERE organization_user_id = ?`, memberID); err != nil {
+	if _, err := s.q.ExecContext(ctx, `DELETE FROM group_users WHERE organization_user_id = ?`,
+		memberID); err != nil {
 		return fmt.Errorf("clear member groups: %w", err)
 	}
 	rows := make([][]any, len(groupIDs))
@@ -429,7 +445,8 @@ func (s queries) SetMemberGroups(ctx context.Context, memberID string, groupIDs 
 // MarkEmailVerified records that a user proved their address by redeeming an emailed invitation.
 // The column belongs to the accounts concern; the update runs in the acceptance's transaction.
 func (s queries) MarkEmailVerified(ctx context.Context, userID string, now time.Time) error {
-	_, err := s.q.ExecContext(ctx, `UPDATE users SET email_verified = ?, revision_date = ? WHERE id = ?`,
+	_, err := s.q.ExecContext(ctx,
+		`UPDATE users SET email_verified = ?, revision_date = ? WHERE id = ?`,
 		true, storage.Millis(now), userID)
 	if err != nil {
 		return fmt.Errorf("mark email verified: %w", err)

@@ -101,7 +101,8 @@ type MemberQueries interface {
 	SetMemberCollections(ctx context.Context, memberID string, grants []Access) error
 	// AddMemberLinks gives each of the new memberships memberIDs (which have none yet) the
 	// collection grants and the groups, in a few statements.
-	AddMemberLinks(ctx context.Context, memberIDs []string, grants []Access, groupIDs []string) error
+	AddMemberLinks(ctx context.Context, memberIDs []string, grants []Access,
+		groupIDs []string) error
 	// MemberGroups returns the group ids of memberships of the organization (of memberID only,
 	// when not ""), by membership id.
 	MemberGroups(ctx context.Context, orgID, memberID string) (map[string][]string, error)
@@ -171,7 +172,8 @@ type EventQueries interface {
 	CipherOrganizations(ctx context.Context, ids []string) (map[string]string, error)
 	// Events lists the organization's events dated in [start, end), newest first, starting after
 	// the cursor (the last event of the previous page; zero for the first page), at most limit.
-	Events(ctx context.Context, orgID string, start, end time.Time, after EventCursor, limit int) ([]Event, error)
+	Events(ctx context.Context, orgID string, start, end time.Time, after EventCursor,
+		limit int) ([]Event, error)
 }
 
 // EventCursor marks where a page of events ended.

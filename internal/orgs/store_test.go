@@ -34,8 +34,9 @@ func addUser(t *testing.T, db *storage.DB, n int) string {
 
 func sampleOrg(n int) orgs.Organization {
 	seats := 10
-	return orgs.Organization{ID: gid(0x0f6a, n), Name: fmt.Sprint("Org ", n), BillingEmail: "billing@example.com",
-		PublicKey: "pk", PrivateKey: "2.priv", Seats: &seats, Enabled: true, CreatedAt: t0, RevisionDate: t0}
+	return orgs.Organization{ID: gid(0x0f6a, n), Name: fmt.Sprint("Org ", n),
+		BillingEmail: "billing@example.com",
+		PublicKey:    "pk", PrivateKey: "2.priv", Seats: &seats, Enabled: true, CreatedAt: t0, RevisionDate: t0}
 }
 
 func member(org string, n int, userID, email string, st orgs.Status, role orgs.Role) orgs.Member {
@@ -134,7 +135,8 @@ func testMembers(t *testing.T, s orgs.Store, org, other orgs.Organization, users
 	}
 	ms[0].Key = "4.key"
 	must(t, s.InsertMembers(ctx, ms))
-	must(t, s.InsertMembers(ctx, []orgs.Member{member(other.ID, 4, users[0], "", orgs.StatusConfirmed, orgs.RoleUser)}))
+	must(t, s.InsertMembers(ctx, []orgs.Member{member(other.ID, 4, users[0], "",
+		orgs.StatusConfirmed, orgs.RoleUser)}))
 	for _, m := range ms {
 		got, err := s.Member(ctx, org.ID, m.ID)
 		if err != nil || !reflect.DeepEqual(got, m) {
@@ -175,7 +177,8 @@ func testMembers(t *testing.T, s orgs.Store, org, other orgs.Organization, users
 	if err != nil || !reflect.DeepEqual(present, want) {
 		t.Fatalf("PresentEmails = %v, %v; want %v", present, err, want)
 	}
-	accountsFound, err := s.PresentUsers(ctx, []string{"user1@example.com", "invited@example.com", "user5@example.com"})
+	accountsFound, err := s.PresentUsers(ctx, []string{"user1@example.com", "invited@example.com",
+		"user5@example.com"})
 	want = map[string]bool{"user1@example.com": true, "user5@example.com": true}
 	if err != nil || !reflect.DeepEqual(accountsFound, want) {
 		t.Fatalf("PresentUsers = %v, %v; want %v", accountsFound, err, want)
@@ -245,7 +248,8 @@ func testGroupsAndCollections(t *testing.T, s orgs.Store, org orgs.Organization)
 	ctx := context.Background()
 	g := orgs.Group{ID: gid(0x06, 1), OrganizationID: org.ID, Name: "Engineering", ExternalID: "eng",
 		CreatedAt: t0, RevisionDate: t0}
-	c := orgs.Collection{ID: gid(0x0c, 1), OrganizationID: org.ID, Name: "2.name", CreatedAt: t0, RevisionDate: t0}
+	c := orgs.Collection{ID: gid(0x0c, 1), OrganizationID: org.ID, Name: "2.name", CreatedAt: t0,
+		RevisionDate: t0}
 	must(t, s.CreateGroup(ctx, g))
 	must(t, s.CreateCollection(ctx, c))
 	if got, err := s.Group(ctx, org.ID, g.ID); err != nil || got != g {
@@ -267,7 +271,8 @@ func testGroupsAndCollections(t *testing.T, s orgs.Store, org orgs.Organization)
 	if mg, err := s.MemberGroups(ctx, org.ID, ""); err != nil || len(mg[owner]) != 1 || len(mg[admin]) != 1 {
 		t.Fatalf("MemberGroups = %v, %v", mg, err)
 	}
-	if gc, err := s.GroupCollections(ctx, org.ID, g.ID); err != nil || !reflect.DeepEqual(gc[g.ID], []orgs.Access{grant}) {
+	if gc, err := s.GroupCollections(ctx, org.ID, g.ID); err != nil || !reflect.DeepEqual(gc[g.ID],
+		[]orgs.Access{grant}) {
 		t.Fatalf("GroupCollections = %v, %v", gc, err)
 	}
 	cu, err := s.CollectionUsers(ctx, org.ID, c.ID)
@@ -275,12 +280,14 @@ func testGroupsAndCollections(t *testing.T, s orgs.Store, org orgs.Organization)
 		t.Fatalf("CollectionUsers = %v, %v", cu, err)
 	}
 	must(t, s.SetCollectionGroups(ctx, c.ID, []orgs.Access{{ID: g.ID, ReadOnly: true}}))
-	if cg, err := s.CollectionGroups(ctx, org.ID, ""); err != nil || !cg[c.ID][0].ReadOnly || cg[c.ID][0].HidePasswords {
+	if cg, err := s.CollectionGroups(ctx, org.ID,
+		""); err != nil || !cg[c.ID][0].ReadOnly || cg[c.ID][0].HidePasswords {
 		t.Fatalf("CollectionGroups = %v, %v", cg, err)
 	}
 	must(t, s.SetCollectionUsers(ctx, c.ID, nil))
 	must(t, s.AddMemberLinks(ctx, []string{admin}, []orgs.Access{{ID: c.ID}}, nil))
-	if mc, err := s.MemberCollections(ctx, org.ID, ""); err != nil || len(mc[owner]) != 0 || len(mc[admin]) != 1 {
+	if mc, err := s.MemberCollections(ctx, org.ID,
+		""); err != nil || len(mc[owner]) != 0 || len(mc[admin]) != 1 {
 		t.Fatalf("MemberCollections = %v, %v", mc, err)
 	}
 	g.Name, c.Name = "Eng", "2.other"
@@ -308,15 +315,18 @@ func testUserCollections(t *testing.T, s orgs.Store, db *storage.DB, users []str
 	alice, bob := member(o.ID, 100, users[2], "", orgs.StatusConfirmed, orgs.RoleUser),
 		member(o.ID, 101, users[3], "", orgs.StatusAccepted, orgs.RoleUser)
 	must(t, s.InsertMembers(ctx, []orgs.Member{alice, bob}))
-	c1 := orgs.Collection{ID: gid(0x0c, 10), OrganizationID: o.ID, Name: "2.a", CreatedAt: t0, RevisionDate: t0}
-	c2 := orgs.Collection{ID: gid(0x0c, 11), OrganizationID: o.ID, Name: "2.b", CreatedAt: t0, RevisionDate: t0}
+	c1 := orgs.Collection{ID: gid(0x0c, 10), OrganizationID: o.ID, Name: "2.a", CreatedAt: t0,
+		RevisionDate: t0}
+	c2 := orgs.Collection{ID: gid(0x0c, 11), OrganizationID: o.ID, Name: "2.b", CreatedAt: t0,
+		RevisionDate: t0}
 	must(t, s.CreateCollection(ctx, c1))
 	must(t, s.CreateCollection(ctx, c2))
 	g := orgs.Group{ID: gid(0x06, 10), OrganizationID: o.ID, Name: "g", CreatedAt: t0, RevisionDate: t0}
 	must(t, s.CreateGroup(ctx, g))
 	must(t, s.SetGroupMembers(ctx, g.ID, []string{alice.ID, bob.ID}))
 	// c1: direct read-only+hide, group read-only only -> read-only, passwords visible, no manage.
-	must(t, s.SetCollectionUsers(ctx, c1.ID, []orgs.Access{{ID: alice.ID, ReadOnly: true, HidePasswords: true},
+	must(t, s.SetCollectionUsers(ctx, c1.ID, []orgs.Access{{ID: alice.ID, ReadOnly: true,
+		HidePasswords: true},
 		{ID: bob.ID}}))
 	must(t, s.SetCollectionGroups(ctx, c1.ID, []orgs.Access{{ID: g.ID, ReadOnly: true}}))
 	// c2: through the group only, with manage.
@@ -376,7 +386,8 @@ func testEvents(t *testing.T, s orgs.Store, org, other orgs.Organization) {
 			ActingUserID: gid(1, 1), MemberID: gid(2, i), DeviceType: &dev, IPAddress: "192.0.2.1",
 			Date: t0.Add(time.Duration(i/2) * time.Minute)}) // pairs share a date
 	}
-	evs = append(evs, orgs.Event{ID: gid(0xe0, 9), Type: orgs.EventGroupCreated, OrganizationID: other.ID, Date: t0})
+	evs = append(evs, orgs.Event{ID: gid(0xe0, 9), Type: orgs.EventGroupCreated,
+		OrganizationID: other.ID, Date: t0})
 	must(t, s.AddEvents(ctx, evs))
 	var seen []string
 	var cur orgs.EventCursor
@@ -407,7 +418,8 @@ func testBump(t *testing.T, s orgs.Store, db *storage.DB, users []string) {
 	must(t, s.CreateOrganization(ctx, o))
 	a, b := member(o.ID, 200, users[4], "", orgs.StatusConfirmed, orgs.RoleOwner),
 		member(o.ID, 201, users[5], "", orgs.StatusAccepted, orgs.RoleUser)
-	must(t, s.InsertMembers(ctx, []orgs.Member{a, b, member(o.ID, 202, "", "x@example.com", 0, orgs.RoleUser)}))
+	must(t, s.InsertMembers(ctx, []orgs.Member{a, b, member(o.ID, 202, "", "x@example.com", 0,
+		orgs.RoleUser)}))
 	later := t0.Add(3 * time.Hour)
 	must(t, s.BumpMemberRevisions(ctx, o.ID, []string{b.ID}, later))
 	acc := accounts.SQLStore{DB: db}
@@ -433,25 +445,29 @@ func testDeleteOrganization(t *testing.T, s orgs.Store, db *storage.DB, users []
 	must(t, s.CreateOrganization(ctx, o))
 	m := member(o.ID, 300, users[4], "", orgs.StatusConfirmed, orgs.RoleOwner)
 	must(t, s.InsertMembers(ctx, []orgs.Member{m}))
-	c := orgs.Collection{ID: gid(0x0c, 30), OrganizationID: o.ID, Name: "2.c", CreatedAt: t0, RevisionDate: t0}
+	c := orgs.Collection{ID: gid(0x0c, 30), OrganizationID: o.ID, Name: "2.c", CreatedAt: t0,
+		RevisionDate: t0}
 	must(t, s.CreateCollection(ctx, c))
 	must(t, s.SetMemberCollections(ctx, m.ID, []orgs.Access{{ID: c.ID}}))
 	storagetest.MustExec(t, db, `INSERT INTO ciphers (id, organization_id, type, data, created_at, updated_at)
 		VALUES (?, ?, 1, '{}', 0, 0)`, gid(0xc1, 1), o.ID)
 	storagetest.MustExec(t, db, `INSERT INTO cipher_collections (cipher_id, collection_id) VALUES (?, ?)`,
 		gid(0xc1, 1), c.ID)
-	must(t, s.AddEvents(ctx, []orgs.Event{{ID: gid(0xe0, 30), Type: orgs.EventMemberInvited, OrganizationID: o.ID,
-		Date: t0}}))
+	must(t, s.AddEvents(ctx, []orgs.Event{{ID: gid(0xe0, 30), Type: orgs.EventMemberInvited,
+		OrganizationID: o.ID,
+		Date:           t0}}))
 	must(t, s.InTx(ctx, func(q orgs.Queries) error { return q.DeleteOrganization(ctx, o.ID) }))
 	for _, table := range []string{"organization_users", "collections", "ciphers"} {
 		var n int
-		must(t, db.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+table+` WHERE organization_id = ?`, o.ID).Scan(&n))
+		must(t, db.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+table+` WHERE organization_id = ?`,
+			o.ID).Scan(&n))
 		if n != 0 {
 			t.Errorf("%s keeps %d rows of the deleted organization", table, n)
 		}
 	}
 	var n int
-	must(t, db.QueryRowContext(ctx, `SELECT COUNT(*) FROM cipher_collections WHERE collection_id = ?`, c.ID).Scan(&n))
+	must(t, db.QueryRowContext(ctx,
+		`SELECT COUNT(*) FROM cipher_collections WHERE collection_id = ?`, c.ID).Scan(&n))
 	if n != 0 {
 		t.Errorf("cipher_collections keeps %d rows", n)
 	}

@@ -49,12 +49,14 @@ type inviteClaims struct {
 
 // loadTokenSealer reads the sealing key, making and storing one if there is none yet. Concurrent
 // first starts agree on one key through PutIfAbsent.
-func loadTokenSealer(ctx context.Context, st settings.Store, now time.Time, random io.Reader) (*tokenSealer, error) {
+func loadTokenSealer(ctx context.Context, st settings.Store, now time.Time,
+	random io.Reader) (*tokenSealer, error) {
 	fresh := make([]byte, 32)
 	if _, err := io.ReadFull(random, fresh); err != nil {
 		return nil, fmt.Errorf("make invitation token key: %w", err)
 	}
-	stored, err := st.PutIfAbsent(ctx, inviteTokenKeySetting, base64.StdEncoding.EncodeToString(fresh), now)
+	stored, err := st.PutIfAbsent(ctx, inviteTokenKeySetting,
+		base64.StdEncoding.EncodeToString(fresh), now)
 	if err != nil {
 		return nil, fmt.Errorf("load invitation token key: %w", err)
 	}
@@ -75,7 +77,8 @@ func loadTokenSealer(ctx context.Context, st settings.Store, now time.Time, rand
 
 // seal makes a token bound to a membership and an email, valid until expires.
 func (t *tokenSealer) seal(memberID, email string, expires time.Time) (secret.String, error) {
-	doc, err := json.Marshal(inviteClaims{MemberID: memberID, Email: strings.ToLower(email), Expires: expires.Unix()})
+	doc, err := json.Marshal(inviteClaims{MemberID: memberID, Email: strings.ToLower(email),
+		Expires: expires.Unix()})
 	if err != nil {
 		return "", fmt.Errorf("seal invitation token: %w", err)
 	}
@@ -122,7 +125,8 @@ func (t *tokenSealer) check(token, memberID, email string, now time.Time) (strin
 	if err != nil {
 		return "", err
 	}
-	if !secret.Equal(c.MemberID, memberID) || (email != "" && !secret.Equal(c.Email, strings.ToLower(email))) {
+	sameEmail := email == "" || secret.Equal(c.Email, strings.ToLower(email))
+	if !secret.Equal(c.MemberID, memberID) || !sameEmail {
 		return "", ErrInvalidToken
 	}
 	if !now.Before(time.Unix(c.Expires, 0)) {

@@ -82,7 +82,8 @@ func (h *Handlers) importOrganization(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	if err := h.Store.ImportOrganization(r.Context(), userID, orgID, ciphers, plan.Write, h.Clock.Now()); err != nil {
+	if err := h.Store.ImportOrganization(r.Context(), userID, orgID, ciphers, plan.Write,
+		h.Clock.Now()); err != nil {
 		return storeError(err, "Item")
 	}
 	h.Logger.InfoContext(r.Context(), "organization import", "user_id", userID, "org_id", orgID,
@@ -92,7 +93,8 @@ func (h *Handlers) importOrganization(w http.ResponseWriter, r *http.Request) er
 }
 
 // buildOrgImport validates the items of an organization import and puts them in their collections.
-func (h *Handlers) buildOrgImport(userID, orgID string, req *OrgImportRequest, collIDs []string) ([]Cipher, error) {
+func (h *Handlers) buildOrgImport(userID, orgID string, req *OrgImportRequest,
+	collIDs []string) ([]Cipher, error) {
 	p := problems{}
 	now := h.Clock.Now()
 	ciphers := make([]Cipher, len(req.Ciphers))
@@ -110,7 +112,8 @@ func (h *Handlers) buildOrgImport(userID, orgID string, req *OrgImportRequest, c
 	}
 	for i, rel := range req.CollectionRelationships {
 		if rel.Key < 0 || rel.Key >= len(ciphers) || rel.Value < 0 || rel.Value >= len(collIDs) {
-			p.add(fmt.Sprintf("collectionRelationships[%d]", i), "The item or collection index is out of range.")
+			p.add(fmt.Sprintf("collectionRelationships[%d]", i),
+				"The item or collection index is out of range.")
 			continue
 		}
 		c := &ciphers[rel.Key]

@@ -77,7 +77,8 @@ func orgCipher(ctx context.Context, q storage.Querier, userID, id string) (Ciphe
 
 // editableOrgIDs returns those of ids that are organization items userID reaches without
 // read-only on some path, and so may change, trash, restore or delete.
-func editableOrgIDs(ctx context.Context, q storage.Querier, userID string, ids []string) ([]string, error) {
+func editableOrgIDs(ctx context.Context, q storage.Querier, userID string,
+	ids []string) ([]string, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
@@ -146,7 +147,8 @@ func (s SQLStore) OrganizationCiphers(ctx context.Context, orgID string) ([]Ciph
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list organization ciphers: %w", err)
 	}
-	ids, err := s.collectionIDs(ctx, s.DB, `JOIN ciphers c ON c.id = cc.cipher_id WHERE c.organization_id = ?`, orgID)
+	ids, err := s.collectionIDs(ctx, s.DB,
+		`JOIN ciphers c ON c.id = cc.cipher_id WHERE c.organization_id = ?`, orgID)
 	if err != nil {
 		return nil, err
 	}
@@ -182,7 +184,8 @@ func notFoundErr(err error) bool { return errors.Is(err, storage.ErrNotFound) }
 // isOrgItem reports whether id is an organization's item.
 func isOrgItem(ctx context.Context, q storage.Querier, id string) (bool, error) {
 	var n int
-	err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM ciphers WHERE id = ? AND organization_id IS NOT NULL`, id).
+	err := q.QueryRowContext(ctx,
+		`SELECT COUNT(*) FROM ciphers WHERE id = ? AND organization_id IS NOT NULL`, id).
 		Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("read cipher: %w", err)
@@ -194,7 +197,8 @@ func isOrgItem(ctx context.Context, q storage.Querier, id string) (bool, error) 
 // c.CollectionIDs, with the contents re-encrypted under the organization key by the client: the
 // item stops being userID's, keeps userID's folder and favorite flag, and every member's revision
 // date moves. With lastKnown set it fails with ErrStale like UpdateCipher.
-func (s SQLStore) ShareCipher(ctx context.Context, userID string, c Cipher, lastKnown *time.Time) (Cipher, error) {
+func (s SQLStore) ShareCipher(ctx context.Context, userID string, c Cipher,
+	lastKnown *time.Time) (Cipher, error) {
 	var out Cipher
 	err := s.DB.InTx(ctx, func(tx *storage.Tx) error {
 		rev, err := lockCipher(ctx, tx, userID, c.ID, false)
@@ -248,7 +252,8 @@ func (s SQLStore) SetCipherCollections(ctx context.Context, userID, id string, c
 		if _, err := lockCipher(ctx, tx, userID, id, true); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE ciphers SET updated_at = ? WHERE id = ?`, storage.Millis(now), id); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE ciphers SET updated_at = ? WHERE id = ?`,
+			storage.Millis(now), id); err != nil {
 			return fmt.Errorf("update cipher: %w", err)
 		}
 		if err := setCollections(ctx, tx, id, collectionIDs); err != nil {
@@ -270,8 +275,10 @@ func (s SQLStore) SetCipherCollections(ctx context.Context, userID, id string, c
 }
 
 // setCollections replaces the collections of an item.
-func setCollections(ctx context.Context, q storage.Querier, cipherID string, collectionIDs []string) error {
-	if _, err := q.ExecContext(ctx, `DELETE FROM cipher_collections WHERE cipher_id = ?`, cipherID); err != nil {
+func setCollections(ctx context.Context, q storage.Querier, cipherID string,
+	collectionIDs []string) error {
+	if _, err := q.ExecContext(ctx, `DELETE FROM cipher_collections WHERE cipher_id = ?`,
+		cipherID); err != nil {
 		return fmt.Errorf("clear cipher collections: %w", err)
 	}
 	rows := make([][]any, len(collectionIDs))
