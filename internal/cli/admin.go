@@ -66,7 +66,7 @@ func newAdmin(environ []string) *cobra.Command {
 		"[$"+envAdminPasswordFile+"] (or set $"+envAdminPassword+")")
 	pf.BoolVar(&e.jsonOut, "json", false, "print results as JSON")
 	cmd.AddCommand(e.orgCmd(), e.membersCmd(), e.groupsCmd(), e.collectionsCmd(), e.ssoCmd(),
-		e.policiesCmd())
+		e.policiesCmd(), e.domainsCmd())
 	return cmd
 }
 
