@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html/template"
 	"net/http"
 	"net/url"
 
@@ -176,8 +177,8 @@ func (s *Service) sendToClient(w http.ResponseWriter, r *http.Request, f *Flow, 
 		http.Redirect(w, r, target, http.StatusFound)
 		return nil
 	}
-	render(w, http.StatusOK, "redirect.html", page{Title: "Signed in",
-		Message: "You are signed in. Return to your Bitwarden app.", Link: target, LinkText: "Open the app"})
+	render(w, http.StatusOK, "redirect.html", page{Title: "Signed in", LinkText: "Open the app",
+		Message: "You are signed in. Return to your Bitwarden app.", AppLink: template.URL(target)})
 	return nil
 }
 

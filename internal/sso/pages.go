@@ -28,11 +28,14 @@ const pageCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-sr
 
 // page is what the templates show.
 type page struct {
-	Title     string
-	Message   string
-	Hint      string
-	Link      string
-	LinkText  string
+	Title    string
+	Message  string
+	Hint     string
+	Link     string
+	LinkText string
+	// AppLink is a registered redirect URI of an app (bitwarden://...), trusted so that the
+	// template's URL filter leaves its scheme alone.
+	AppLink   template.URL
 	RequestID string
 }
 
