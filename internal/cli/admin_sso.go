@@ -18,7 +18,7 @@ const envAdminSSOSecret = "CASTELLAN_ADMIN_SSO_CLIENT_SECRET"
 
 func (e *adminEnv) ssoCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "sso", Short: "Show and set an organization's single sign-on configuration"}
-	cmd.AddCommand(e.ssoShowCmd(), e.ssoSetCmd())
+	cmd.AddCommand(e.ssoShowCmd(), e.ssoSetCmd(), e.ssoSAMLCmd()) // SAML: admin_sso_saml.go
 	return cmd
 }
 

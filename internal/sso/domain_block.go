@@ -28,7 +28,7 @@ const msgDomainBlocked = "Your e-mail address belongs to a domain that another o
 // (behaviour reference §2.2). The organization that claims the domain may create accounts on it.
 func (s *Service) refuseBlockedDomain(ctx context.Context, orgID, email string) error {
 	domain := provision.EmailDomain(email)
-	if s.blocked == nil || domain == "" || s.claimedBy(ctx, orgID)(domain) {
+	if s.blocked == nil || domain == "" || s.claimsDomain(ctx, orgID, domain) {
 		return nil
 	}
 	blocked, err := s.blocked.BlockedDomain(ctx, domain)
@@ -39,4 +39,10 @@ func (s *Service) refuseBlockedDomain(ctx context.Context, orgID, email string) 
 		return refuse("claimed_domain_blocked", msgDomainBlocked, nil)
 	}
 	return nil
+}
+
+// claimsDomain reports whether organization orgID holds the claim on domain.
+func (s *Service) claimsDomain(ctx context.Context, orgID, domain string) bool {
+	claimed := s.claimedBy(ctx, orgID)
+	return claimed != nil && domain != "" && claimed(domain)
 }

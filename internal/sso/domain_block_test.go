@@ -63,3 +63,21 @@ func TestJITAllowedOnOwnBlockedDomain(t *testing.T) {
 		t.Fatal("no membership")
 	}
 }
+
+// TestClaimedDomainVerifiesEmailWhateverTheProviderSays: the new account's address counts as
+// verified because the organization claims its domain, also when the provider vouched for it too.
+func TestClaimedDomainVerifiesEmailWhateverTheProviderSays(t *testing.T) {
+	for _, claimed := range []bool{false, true} {
+		e := newEnv(t)
+		if claimed {
+			e.claimDomain(e.orgID)
+		}
+		e.login()
+		var verified bool
+		err := e.db.QueryRowContext(e.ctx, `SELECT email_verified FROM users WHERE email = 'alice@example.com'`).
+			Scan(&verified)
+		if err != nil || verified != claimed {
+			t.Errorf("domain claimed %v: account email_verified = %v (%v)", claimed, verified, err)
+		}
+	}
+}

@@ -179,11 +179,14 @@ func (s *Service) apply(ctx context.Context, tx *storage.Tx, oq orgs.Queries, st
 // createAccount creates the account of a first sign-in, gives it its membership (a new Invited
 // User membership, or the email invitation it adopts, whose role is kept) and links it. Like the
 // official server, castellan counts the new account's own address as verified only when its domain
-// is claimed by the organization: the provider's word is enough to create the account, not to
-// vouch for the address elsewhere (field report F3).
+// is claimed by the organization (whether or not the provider also said it is verified): the
+// provider's word is enough to create the account, not to vouch for the address elsewhere (field
+// report F3).
 func (s *Service) createAccount(ctx context.Context, tx *storage.Tx, oq orgs.Queries, st Store, orgID string,
 	d provision.Decision, id provision.Identity, now time.Time) (string, string, error) {
-	u := s.accounts.NewSSOUser(id.Email, id.Name, id.EmailVerifiedBy == provision.VerifiedByClaimedDomain)
+	claimed := id.EmailVerifiedBy == provision.VerifiedByClaimedDomain ||
+		s.claimsDomain(ctx, orgID, provision.EmailDomain(id.Email))
+	u := s.accounts.NewSSOUser(id.Email, id.Name, claimed)
 	if err := accounts.InsertUser(ctx, tx, u); err != nil {
 		return "", "", err
 	}
