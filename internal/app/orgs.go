@@ -76,8 +76,9 @@ type orgMailer struct {
 func (m orgMailer) SendInvite(ctx context.Context, inv orgs.Invitation) error {
 	msg, err := mail.InviteMessage(mail.InviteData{
 		PublicURL: m.publicURL, OrganizationID: inv.OrganizationID, OrganizationUserID: inv.MemberID,
-		OrganizationName: inv.OrganizationName, Email: inv.Email, Token: inv.Token, UserExists: inv.UserExists,
-		UsesSSO: inv.SSO.Enabled, RequireSSO: inv.SSO.Required, SSOIdentifier: inv.SSO.Identifier,
+		OrganizationName: inv.OrganizationName, Email: inv.Email, Token: inv.Token,
+		UserExists: inv.UserExists,
+		UsesSSO:    inv.SSO.Enabled, RequireSSO: inv.SSO.Required, SSOIdentifier: inv.SSO.Identifier,
 		ExpiresAt: inv.ExpiresAt,
 	})
 	if err != nil {

@@ -49,8 +49,8 @@ func openOrgStore(ctx context.Context, cmd *cobra.Command, cfg *config.Server,
 	}
 	st, err := db.Status(ctx)
 	if err == nil && st.Current != st.Latest {
-		err = fmt.Errorf("the database is at schema version %d and this castellan needs %d: run castellan migrate "+
-			"(or start castellan serve) first", st.Current, st.Latest)
+		err = fmt.Errorf("the database is at schema version %d and this castellan needs %d: "+
+			"run castellan migrate (or start castellan serve) first", st.Current, st.Latest)
 	}
 	if err != nil {
 		_ = db.Close()
@@ -99,9 +99,9 @@ func newOrgsSetSeats(environ []string) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "set-seats ORGANIZATION_ID (N | unlimited)",
 		Short: "Set an organization's seat limit",
-		Long: "Set how many members an organization may have: invited, accepted and confirmed members hold a\n" +
-			"seat, revoked ones do not. A limit below the seats in use is allowed; the organization then\n" +
-			"cannot invite or restore anyone until members leave or are revoked.",
+		Long: "Set how many members an organization may have: invited, accepted and confirmed members\n" +
+			"hold a seat, revoked ones do not. A limit below the seats in use is allowed; the\n" +
+			"organization then cannot invite or restore anyone until members leave or are revoked.",
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			orgID := strings.ToLower(args[0])

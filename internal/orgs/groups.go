@@ -41,7 +41,8 @@ func (r GroupRequest) validate() error {
 // canReadGroups reports whether the actor may see the organization's groups: those who manage
 // groups, users or collections, since each of their screens offers groups to pick.
 func (a actor) canReadGroups() bool {
-	return a.can(rightManageGroups) || a.can(rightManageUsers) || a.can(rightSeeAllColls) || a.can(rightCreateColl)
+	return a.can(rightManageGroups) || a.can(rightManageUsers) || a.can(rightSeeAllColls) ||
+		a.can(rightCreateColl)
 }
 
 // Groups lists the organization's groups, with their collection grants when details is set.

@@ -64,7 +64,8 @@ func (s *Service) Revoke(ctx context.Context, userID, orgID string, ids []string
 		}
 		now := s.clock.Now()
 		before, reason := m.Status, RevokedManual
-		m.Status, m.StatusBeforeRevoke, m.RevocationReason, m.RevisionDate = StatusRevoked, &before, &reason, now
+		m.Status, m.StatusBeforeRevoke, m.RevocationReason = StatusRevoked, &before, &reason
+		m.RevisionDate = now
 		return s.saveMemberChange(ctx, q, m, EventMemberRevoked, a.userID, meta)
 	})
 }
@@ -226,7 +227,8 @@ func (s *Service) updateMember(ctx context.Context, q Queries, a actor, m Member
 		return err
 	}
 	now := s.clock.Now()
-	m.Type, m.Permissions, m.AccessSecretsManager, m.RevisionDate = *r.Type, Permissions{}, r.AccessSecretsManager, now
+	m.Type, m.Permissions, m.AccessSecretsManager = *r.Type, Permissions{}, r.AccessSecretsManager
+	m.RevisionDate = now
 	if m.Type == RoleCustom {
 		m.Permissions = perms
 	}

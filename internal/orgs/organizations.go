@@ -70,7 +70,8 @@ func checkEnc(field, v string, types ...bwcrypto.EncType) error {
 		}
 	}
 	return &httpx.Error{Status: 400, Message: "The model state is invalid.", Cause: err,
-		ValidationErrors: map[string][]string{field: {"The " + field + " field is not a valid encrypted string."}}}
+		ValidationErrors: map[string][]string{
+			field: {"The " + field + " field is not a valid encrypted string."}}}
 }
 
 // rsaTypes are the EncString types of a key encrypted to an RSA public key.

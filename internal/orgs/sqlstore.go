@@ -118,14 +118,16 @@ func (s queries) Organizations(ctx context.Context) ([]Organization, error) {
 // UpdateOrganization stores the editable fields.
 func (s queries) UpdateOrganization(ctx context.Context, o Organization) error {
 	return s.update(ctx, "update organization", "organizations", o.ID,
-		`UPDATE organizations SET name = ?, business_name = ?, billing_email = ?, revision_date = ? WHERE id = ?`,
+		`UPDATE organizations SET name = ?, business_name = ?, billing_email = ?, revision_date = ?
+		WHERE id = ?`,
 		o.Name, nullable(o.BusinessName), o.BillingEmail, storage.Millis(o.RevisionDate), o.ID)
 }
 
 // SetSeats sets the seat limit.
 func (s queries) SetSeats(ctx context.Context, id string, seats *int, now time.Time) error {
 	return s.update(ctx, "set seats", "organizations", id,
-		`UPDATE organizations SET seats = ?, revision_date = ? WHERE id = ?`, nullInt(seats), storage.Millis(now), id)
+		`UPDATE organizations SET seats = ?, revision_date = ? WHERE id = ?`, nullInt(seats),
+		storage.Millis(now), id)
 }
 
 // SetIdentifier sets the SSO identifier.

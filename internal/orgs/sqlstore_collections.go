@@ -60,7 +60,8 @@ func (s queries) Collections(ctx context.Context, orgID string) ([]Collection, e
 // UpdateCollection stores the editable fields of c.
 func (s queries) UpdateCollection(ctx context.Context, c Collection) error {
 	return s.update(ctx, "update collection", "collections", c.ID,
-		`UPDATE collections SET name = ?, external_id = ?, revision_date = ? WHERE id = ? AND organization_id = ?`,
+		`UPDATE collections SET name = ?, external_id = ?, revision_date = ?
+		WHERE id = ? AND organization_id = ?`,
 		c.Name, nullable(c.ExternalID), storage.Millis(c.RevisionDate), c.ID, c.OrganizationID)
 }
 

@@ -11,7 +11,8 @@ import (
 
 var eventColumns = []string{"id", "type", "organization_id", "acting_user_id", "user_id",
 	"organization_user_id",
-	"group_id", "collection_id", "cipher_id", "policy_id", "device_type", "ip_address", "system_user", "created_at"}
+	"group_id", "collection_id", "cipher_id", "policy_id", "device_type", "ip_address", "system_user",
+	"created_at"}
 
 // AddEvents appends events.
 func (s queries) AddEvents(ctx context.Context, events []Event) error {

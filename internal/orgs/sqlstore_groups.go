@@ -22,7 +22,8 @@ func scanGroup(r rowScanner) (Group, error) {
 
 // CreateGroup inserts g.
 func (s queries) CreateGroup(ctx context.Context, g Group) error {
-	_, err := s.q.ExecContext(ctx, `INSERT INTO org_groups (id, organization_id, name, external_id, created_at,
+	_, err := s.q.ExecContext(ctx, `INSERT INTO org_groups (id, organization_id, name, external_id,
+		created_at,
 		revision_date) VALUES (?, ?, ?, ?, ?, ?)`,
 		g.ID, g.OrganizationID, g.Name, nullable(g.ExternalID), storage.Millis(g.CreatedAt),
 		storage.Millis(g.RevisionDate))
@@ -57,7 +58,8 @@ func (s queries) Groups(ctx context.Context, orgID string) ([]Group, error) {
 // UpdateGroup stores the editable fields of g.
 func (s queries) UpdateGroup(ctx context.Context, g Group) error {
 	return s.update(ctx, "update group", "org_groups", g.ID,
-		`UPDATE org_groups SET name = ?, external_id = ?, revision_date = ? WHERE id = ? AND organization_id = ?`,
+		`UPDATE org_groups SET name = ?, external_id = ?, revision_date = ?
+		WHERE id = ? AND organization_id = ?`,
 		g.Name, nullable(g.ExternalID), storage.Millis(g.RevisionDate), g.ID, g.OrganizationID)
 }
 

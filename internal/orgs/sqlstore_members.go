@@ -33,7 +33,8 @@ func (ms *memberScan) dest() []any {
 	m := &ms.m
 	return []any{&m.ID, &m.OrganizationID, &m.UserID, &m.Email, &m.Key,
 		&m.ResetPasswordKey, &m.Status,
-		&ms.before, &m.Type, &m.ExternalID, &ms.perms, &m.AccessSecretsManager, &ms.reason, &ms.created, &ms.revised}
+		&ms.before, &m.Type, &m.ExternalID, &ms.perms, &m.AccessSecretsManager, &ms.reason, &ms.created,
+		&ms.revised}
 }
 
 func (ms *memberScan) finish() (Member, error) {
@@ -175,7 +176,8 @@ func (s queries) PresentEmails(ctx context.Context, orgID string,
 	out := map[string]bool{}
 	for _, chunk := range chunks(emails, maxInArgs) {
 		in, args := inList(chunk)
-		q := `SELECT ou.email FROM organization_users ou WHERE ou.organization_id = ? AND ou.email IN (` + in + `)
+		q := `SELECT ou.email FROM organization_users ou
+			WHERE ou.organization_id = ? AND ou.email IN (` + in + `)
 			UNION SELECT u.email FROM organization_users ou JOIN users u ON u.id = ou.user_id
 			WHERE ou.organization_id = ? AND u.email IN (` + in + `)`
 		all := append(append(append([]any{orgID}, args...), orgID), args...)
@@ -261,7 +263,8 @@ func (s queries) DeleteMembers(ctx context.Context, orgID string, ids []string) 
 func (s queries) OccupiedSeats(ctx context.Context, orgID string) (int, error) {
 	var n int
 	err := s.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM organization_users WHERE organization_id = ?
-		AND status IN (?, ?, ?)`, orgID, int16(StatusInvited), int16(StatusAccepted), int16(StatusConfirmed)).Scan(&n)
+		AND status IN (?, ?, ?)`, orgID, int16(StatusInvited), int16(StatusAccepted),
+		int16(StatusConfirmed)).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("count seats: %w", err)
 	}

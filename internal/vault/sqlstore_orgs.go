@@ -211,7 +211,8 @@ func (s SQLStore) ShareCipher(ctx context.Context, userID string, c Cipher,
 		if err := checkFolder(ctx, tx, userID, c.FolderID); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE ciphers SET user_id = NULL, organization_id = ?, type = ?, data = ?,
+		_, err = tx.ExecContext(ctx, `UPDATE ciphers SET user_id = NULL, organization_id = ?, type = ?,
+			data = ?,
 			cipher_key = ?, reprompt = ?, updated_at = ? WHERE id = ?`, c.OrganizationID, c.Type, c.Data,
 			nullable(c.Key), c.Reprompt, storage.Millis(c.UpdatedAt), c.ID)
 		if err != nil {
