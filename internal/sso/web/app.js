@@ -168,10 +168,12 @@
 
   function ssoView(q) {
     const input = el('input', { id: 'identifier', name: 'identifier', type: 'text', required: '',
-      autocomplete: 'organization', autocapitalize: 'none', spellcheck: 'false', value: q.get('identifier') || '' });
+      autocomplete: 'organization', autocapitalize: 'none', spellcheck: 'false',
+      value: q.get('identifier') || q.get('email') || '' });
     const form = el('form', { id: 'sso-form', novalidate: '' },
-      el('label', { for: 'identifier' }, 'SSO identifier'),
-      el('p', { class: 'hint', id: 'identifier-hint' }, 'Your organization gives you this name.'),
+      el('label', { for: 'identifier' }, 'SSO identifier or e-mail address'),
+      el('p', { class: 'hint', id: 'identifier-hint' }, 'Your organization gives you this name. If it has ' +
+        'claimed the domain of your e-mail address, the address is enough.'),
       input, el('button', { type: 'submit' }, 'Continue'), status());
     input.setAttribute('aria-describedby', 'identifier-hint');
     const intro = q.get('email') ?
@@ -180,11 +182,26 @@
     show('Single sign-on', intro, form);
     form.addEventListener('submit', (ev) => {
       ev.preventDefault();
-      startSSO(q, input.value.trim()).catch((e) => say(e.message, true));
+      resolveIdentifier(input.value.trim()).then((id) => startSSO(q, id)).catch((e) => say(e.message, true));
     });
     if (q.get('clientId') && q.get('identifier')) {
       startSSO(q, q.get('identifier')).catch((e) => say(e.message, true));
     }
+  }
+
+  // resolveIdentifier turns what was typed into an SSO identifier. An e-mail address is looked up
+  // among the organizations that claim its domain and can sign in with SSO (identifier-less sign-in,
+  // POST /api/organizations/domain/sso/verified); anything else is the identifier itself.
+  async function resolveIdentifier(value) {
+    if (!value.includes('@')) return value;
+    say('Looking up your organization…');
+    const found = await api('POST', '/api/organizations/domain/sso/verified', null, { email: value });
+    const list = (found && found.data) || [];
+    if (list.length !== 1) {
+      throw new Error('No organization with single sign-on has claimed the domain of ' + value +
+        '. Enter your organization\'s SSO identifier instead.');
+    }
+    return list[0].organizationIdentifier;
   }
 
   // startSSO prevalidates the identifier and sends the browser to authorize: with the official
