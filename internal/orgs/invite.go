@@ -80,7 +80,7 @@ func (s *Service) lockForMembers(ctx context.Context, q Queries, orgID,
 func (s *Service) invite(ctx context.Context, q Queries, a actor, o Organization, emails []string,
 	r InviteRequest, meta Meta) ([]pendingInvite, error) {
 	var perms Permissions
-	if r.Permissions != nil {
+	if r.Permissions != nil && *r.Type == RoleCustom {
 		perms = *r.Permissions
 	}
 	if err := a.checkGrant(*r.Type, perms); err != nil {
@@ -90,6 +90,35 @@ func (s *Service) invite(ctx context.Context, q Queries, a actor, o Organization
 	if err != nil {
 		return nil, err
 	}
+	fresh, err := freshEmails(ctx, q, o, emails)
+	if err != nil || len(fresh) == 0 {
+		return nil, err
+	}
+	now := s.clock.Now()
+	ms := make([]Member, len(fresh))
+	ids := make([]string, len(fresh))
+	events := make([]Event, len(fresh))
+	for i, e := range fresh {
+		ms[i] = Member{ID: s.newID(), OrganizationID: o.ID, Email: e, Status: StatusInvited, Type: *r.Type,
+			Permissions: perms, AccessSecretsManager: r.AccessSecretsManager, CreatedAt: now, RevisionDate: now}
+		ids[i] = ms[i].ID
+		events[i] = s.memberEvent(EventMemberInvited, ms[i], a.userID, meta, now)
+	}
+	if err := q.InsertMembers(ctx, ms); err != nil {
+		return nil, err
+	}
+	if err := q.AddMemberLinks(ctx, ids, grants, groups); err != nil {
+		return nil, err
+	}
+	if err := q.AddEvents(ctx, events); err != nil {
+		return nil, err
+	}
+	return pendingFor(ctx, q, ms)
+}
+
+// freshEmails returns those of emails that the organization does not have yet, after checking
+// that they fit in its seats. A single address that is already present is refused.
+func freshEmails(ctx context.Context, q Queries, o Organization, emails []string) ([]string, error) {
 	present, err := q.PresentEmails(ctx, o.ID, emails)
 	if err != nil {
 		return nil, err
@@ -100,40 +129,20 @@ func (s *Service) invite(ctx context.Context, q Queries, a actor, o Organization
 			fresh = append(fresh, e)
 		}
 	}
-	if len(fresh) == 0 {
-		if len(emails) == 1 {
-			return nil, httpx.BadRequest(msgAlreadyInvited)
-		}
-		return nil, nil
+	if len(fresh) == 0 && len(emails) == 1 {
+		return nil, httpx.BadRequest(msgAlreadyInvited)
 	}
-	if err := checkSeats(ctx, q, o, len(fresh)); err != nil {
-		return nil, err
-	}
-	now := s.clock.Now()
-	ms := make([]Member, len(fresh))
-	events := make([]Event, len(fresh))
-	for i, e := range fresh {
-		ms[i] = Member{ID: s.newID(), OrganizationID: o.ID, Email: e, Status: StatusInvited, Type: *r.Type,
-			AccessSecretsManager: r.AccessSecretsManager, CreatedAt: now, RevisionDate: now}
-		if *r.Type == RoleCustom {
-			ms[i].Permissions = perms
-		}
-		events[i] = s.memberEvent(EventMemberInvited, ms[i], a.userID, meta, now)
-	}
-	if err := q.InsertMembers(ctx, ms); err != nil {
-		return nil, err
-	}
-	ids := make([]string, len(ms))
+	return fresh, checkSeats(ctx, q, o, len(fresh))
+}
+
+// pendingFor makes the invitations to mail for new memberships, noting which addresses already
+// have an account.
+func pendingFor(ctx context.Context, q Queries, ms []Member) ([]pendingInvite, error) {
+	emails := make([]string, len(ms))
 	for i, m := range ms {
-		ids[i] = m.ID
+		emails[i] = m.Email
 	}
-	if err := q.AddMemberLinks(ctx, ids, grants, groups); err != nil {
-		return nil, err
-	}
-	if err := q.AddEvents(ctx, events); err != nil {
-		return nil, err
-	}
-	exists, err := q.PresentUsers(ctx, fresh)
+	exists, err := q.PresentUsers(ctx, emails)
 	if err != nil {
 		return nil, err
 	}
@@ -184,37 +193,7 @@ func (s *Service) Reinvite(ctx context.Context, userID, orgID string, ids []stri
 			return err
 		}
 		org = o
-		ms, err := q.Members(ctx, orgID, ids)
-		if err != nil {
-			return err
-		}
-		found := map[string]Member{}
-		for _, m := range ms {
-			found[m.ID] = m
-		}
-		emails := []string{}
-		for _, id := range ids {
-			m, ok := found[id]
-			if !ok || m.Status != StatusInvited {
-				results = append(results, bulkResult(id, httpx.BadRequest(msgUserInvalid)))
-				continue
-			}
-			if m.Email == "" { // a membership made by SSO provisioning: the account's address
-				d, err := q.MemberDetails(ctx, orgID, m.ID)
-				if err != nil || d.User == nil {
-					results = append(results, bulkResult(id, httpx.BadRequest(msgUserInvalid)))
-					continue
-				}
-				m.Email = d.User.Email
-			}
-			results = append(results, bulkResult(id, nil))
-			pending = append(pending, pendingInvite{m: m})
-			emails = append(emails, m.Email)
-		}
-		exists, err := q.PresentUsers(ctx, emails)
-		for i := range pending {
-			pending[i].userExists = exists[pending[i].m.Email]
-		}
+		results, pending, err = reinvitable(ctx, q, orgID, ids)
 		return err
 	})
 	if err != nil {
@@ -225,6 +204,39 @@ func (s *Service) Reinvite(ctx context.Context, userID, orgID string, ids []stri
 	}
 	s.sendInvites(ctx, org, pending)
 	return results, nil
+}
+
+// reinvitable sorts ids into the Invited memberships to mail again and the others, with a result
+// per id. A membership made by SSO provisioning has no invited address: its account's is used.
+func reinvitable(ctx context.Context, q Queries, orgID string, ids []string) ([]BulkResult,
+	[]pendingInvite, error) {
+	ms, err := q.Members(ctx, orgID, ids)
+	if err != nil {
+		return nil, nil, err
+	}
+	found := map[string]Member{}
+	for _, m := range ms {
+		found[m.ID] = m
+	}
+	var results []BulkResult
+	var again []Member
+	for _, id := range ids {
+		m, ok := found[id]
+		if ok && m.Status == StatusInvited && m.Email == "" {
+			d, err := q.MemberDetails(ctx, orgID, m.ID)
+			if err == nil && d.User != nil {
+				m.Email = d.User.Email
+			}
+		}
+		if !ok || m.Status != StatusInvited || m.Email == "" {
+			results = append(results, bulkResult(id, httpx.BadRequest(msgUserInvalid)))
+			continue
+		}
+		results = append(results, bulkResult(id, nil))
+		again = append(again, m)
+	}
+	pending, err := pendingFor(ctx, q, again)
+	return results, pending, err
 }
 
 // mailWorkers bounds the invitations sent at once.
