@@ -40,7 +40,7 @@ const (
 var testKDF = bwcrypto.KDF{Kind: bwcrypto.KDFPBKDF2, Iterations: bwcrypto.PBKDF2MinIterations}
 
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	ctx   context.Context
 	db    *storage.DB
 	clock *clock.Fake
@@ -54,11 +54,11 @@ type env struct {
 
 // newEnv starts castellan on a fresh SQLite database with an organization "acme" whose OIDC
 // provider is the in-process one, configured and enabled through the API.
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	return newEnvOn(t, storagetest.OpenFresh(t, storagetest.Engines()[0]))
 }
 
-func newEnvOn(t *testing.T, db *storage.DB) *env {
+func newEnvOn(t testing.TB, db *storage.DB) *env {
 	t.Helper()
 	e := &env{t: t, ctx: context.Background(), db: db, clock: clock.NewFake(time.Now()), logs: &syncBuffer{}}
 	var handler http.Handler
