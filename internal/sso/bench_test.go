@@ -158,4 +158,3 @@ func accessTokenClaims() map[string]any {
 	_ = json.Unmarshal(raw, &c)
 	return c
 }
-
