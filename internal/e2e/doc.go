@@ -22,6 +22,10 @@
 //   - sso_oidc_test.go: issue 5's acceptance test against Dex and node oidc-provider with the
 //     official CLI (`bw login --sso` through an xdg-open shim): invitation-initiated JIT to a
 //     decrypted shared item, JIT without invitation, and refusals.
+//   - domains_test.go: the claimed-domain half of issue 7 with an in-process DNS server behind
+//     CASTELLAN_DNS_SERVER: `castellan admin domains`, identifier-less lookup, JIT by e-mail
+//     address with the official CLI, the claimed-member and blocked-registration rules, and the
+//     re-verification job in serve (failing, warning mail, recovery).
 //
 // Missing tools (node and the pinned CLI from scripts/install-test-tools, or a database server)
 // skip these tests locally and fail them under CI=true.
