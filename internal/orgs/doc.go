@@ -27,7 +27,10 @@
 // adds the "Finish account setup" link to invitations and fills the SSO fields of the profile;
 // [Store] offers the lookups SSO provisioning needs (OrganizationByIdentifier, MemberByUser,
 // MemberByEmail, InsertMembers and UpdateMember inside InTx, OccupiedSeats), and
-// [Service.ValidateInviteToken] lets registration accept an invitation token.
+// [Service.ValidateInviteToken] lets registration accept an invitation token. [DomainClaims]
+// (issue 7, set with SetDomainClaims) tells which members' addresses are on domains the
+// organization claims: such members are revoked, not removed, cannot leave, and show as claimed
+// in the member lists and the profile (domains_support.go).
 //
 // Files:
 //   - model.go: [Organization], [Member], [Group], [Collection], [Event] and the official enums.
