@@ -2,7 +2,8 @@
 // dependencies and mounts their routes on one origin, with the self-hosted Bitwarden path layout.
 //
 //	/identity/...      prelogin, registration, the token endpoint, SSO prevalidation and authorize
-//	/api/...           accounts, sync, ciphers, organizations, members, policies, SSO configuration
+//	/api/...           accounts, sync, ciphers, organizations, members, policies, SSO configuration,
+//	                   claimed domains
 //	/sso/...           per-organization OIDC callbacks, SAML metadata and assertion consumer service
 //	/scim/v2/...       SCIM 2.0
 //	/events/...        event intake
@@ -10,6 +11,8 @@
 //	/                  castellan's own pages
 //
 // This is the one place where dependencies are chosen; packages take theirs as constructor arguments.
+// Background jobs (the re-verification of claimed domains) are registered by the mounts and run by
+// StartJobs (jobs.go), which `castellan serve` calls.
 package app
 
 import (
