@@ -122,7 +122,10 @@ func TestPasswordLoginRefusals(t *testing.T) {
 	}{
 		{"UnknownGrant", with(identitytest.PasswordForm(a), "grant_type", "implicit"), 400,
 			`{"error":"unsupported_grant_type","error_description":"The grant type is not supported."}`},
-		{"AuthorizationCodeBeforeSSO", with(identitytest.PasswordForm(a), "grant_type", "authorization_code"), 400,
+		{"AuthorizationCodeWithoutCode", with(identitytest.PasswordForm(a), "grant_type", "authorization_code"), 400,
+			`{"error":"invalid_grant","error_description":"The authorization code is invalid or has expired.",` +
+				`"ErrorModel":{"Message":"The authorization code is invalid or has expired.","Object":"error"}}`},
+		{"UnknownGrant", with(identitytest.PasswordForm(a), "grant_type", "urn:ietf:params:oauth:grant-type:device_code"), 400,
 			`{"error":"unsupported_grant_type","error_description":"The grant type is not supported."}`},
 		{"UnknownClient", with(identitytest.PasswordForm(a), "client_id", "evil"), 400, `{"error":"invalid_client"}`},
 		{"BadScope", with(identitytest.PasswordForm(a), "scope", "api admin"), 400,
