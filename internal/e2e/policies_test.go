@@ -276,8 +276,9 @@ func preExistingAccount(t *testing.T, env *policyEnv, s *ssoScenario) {
 	inv := env.invite(t, s.ac, s.orgID, bob)
 	cli := s.cli(t)
 	next, q := ssoEndsAtLogin(t, s, cli, "bob")
-	if !strings.HasPrefix(next.String(), env.srv.URL+"/#/login?") || q.Get("error") != "ssoOrgInviteAcceptanceRequired" ||
-		q.Get("email") != bob.Email || q.Get("organizationId") != s.orgID {
+	if !strings.HasPrefix(next.String(), env.srv.URL+"/#/login?") ||
+		q.Get("error") != "ssoOrgInviteAcceptanceRequired" || q.Get("email") != bob.Email ||
+		q.Get("organizationId") != s.orgID {
 		t.Fatalf("bob's sign-in before accepting ended at %s", next)
 	}
 	if st := status(t, s.ctx, s.ac, s.orgID, inv.MemberID); st != adminclient.StatusInvited {
@@ -309,7 +310,8 @@ func requireSSO(t *testing.T, env *policyEnv, s *ssoScenario) {
 	alice := e2e.Register(t, env.srv, "alice@example.com", password)
 	env.join(t, s.ac, s.orgID, alice)
 	for _, p := range []string{"single-org", "require-sso"} {
-		if run := e2e.RunAdmin(t, env.srv, s.admin, "", nil, "policies", "set", "--org", s.orgID, p); run.Code != 0 {
+		run := e2e.RunAdmin(t, env.srv, s.admin, "", nil, "policies", "set", "--org", s.orgID, p)
+		if run.Code != 0 {
 			t.Fatalf("castellan admin policies set %s: exit %d\n%s", p, run.Code, run.Stderr)
 		}
 	}
@@ -368,7 +370,8 @@ func requireSSO(t *testing.T, env *policyEnv, s *ssoScenario) {
 		t.Fatalf("bw config server: %v (%s)", err, stderr)
 	}
 	ob.Setenv("BW_PASSWORD", s.admin.Password)
-	session, stderr, err := ob.Run(s.ctx, nil, "login", s.admin.Email, "--passwordenv", "BW_PASSWORD", "--raw")
+	session, stderr, err := ob.Run(s.ctx, nil, "login", s.admin.Email, "--passwordenv", "BW_PASSWORD",
+		"--raw")
 	if strings.TrimSpace(session) == "" || err != nil {
 		t.Fatalf("the owner's password login under Require SSO: %v (%s)", err, stderr)
 	}
@@ -461,7 +464,8 @@ func nonInteractiveRefusal(t *testing.T, ctx context.Context, bw *testpeers.BW, 
 		t.Fatalf("non-interactive bw login under Require SSO did not end: %v", err)
 	}
 	if strings.TrimSpace(stdout) != "" || strings.Contains(stderr, "You are logged in") {
-		t.Fatalf("non-interactive bw login under Require SSO printed a session: err %v, stderr %q", err, stderr)
+		t.Fatalf("non-interactive bw login under Require SSO printed a session: err %v, stderr %q", err,
+			stderr)
 	}
 	resp, err := bw.JSON(ctx, "status")
 	if err != nil {
