@@ -30,7 +30,8 @@
 // [Service.ValidateInviteToken] lets registration accept an invitation token. [DomainClaims]
 // (issue 7, set with SetDomainClaims) tells which members' addresses are on domains the
 // organization claims: such members are revoked, not removed, cannot leave, and show as claimed
-// in the member lists and the profile (domains_support.go).
+// in the member lists and the profile (domains_support.go); an administrator may delete their
+// whole account (claimed_delete.go).
 //
 // Files:
 //   - model.go: [Organization], [Member], [Group], [Collection], [Event] and the official enums.
@@ -42,6 +43,7 @@
 //   - organizations.go: create, read, update, delete, leave, and Profile.Organizations.
 //   - invite.go: invite, reinvite and the invitation mail; accept.go: accept, confirm, public keys.
 //   - members.go: revoke, restore, remove, update, and the member lists.
+//   - claimed_delete.go: deleting the accounts of claimed members (delete-account).
 //   - groups.go, collections.go: groups and collections with their grants.
 //   - events.go: the audit log listing and the events clients report.
 //   - response.go: the wire shapes; http*.go: the handlers and the route table.

@@ -72,6 +72,10 @@ func (h *Handlers) Routes() []Route {
 		Route{"DELETE " + users, h.removeBulk},
 		Route{"POST " + users + "/remove", h.removeBulk},
 		Route{"POST " + users + "/delete", h.removeBulk},
+		Route{"DELETE " + users + "/{id}/delete-account", h.deleteAccount},
+		Route{"POST " + users + "/{id}/delete-account", h.deleteAccount},
+		Route{"DELETE " + users + "/delete-account", h.deleteAccountBulk},
+		Route{"POST " + users + "/delete-account", h.deleteAccountBulk},
 	)
 	return append(append(routes, h.groupRoutes()...), h.collectionRoutes()...)
 }

@@ -445,6 +445,18 @@ func (s queries) SetMemberGroups(ctx context.Context, memberID string, groupIDs 
 	return insertRows(ctx, s.q, "group_users", []string{"group_id", "organization_user_id"}, rows)
 }
 
+// DeleteUser deletes an account; the foreign keys of migrations 00002 to 00006 cascade.
+func (s queries) DeleteUser(ctx context.Context, userID string) error {
+	res, err := s.q.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, userID)
+	if err != nil {
+		return fmt.Errorf("delete user: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("delete user: %w", storage.ErrNotFound)
+	}
+	return nil
+}
+
 // MarkEmailVerified records that a user proved their address by redeeming an emailed invitation.
 // The column belongs to the accounts concern; the update runs in the acceptance's transaction.
 func (s queries) MarkEmailVerified(ctx context.Context, userID string, now time.Time) error {

@@ -111,6 +111,10 @@ type MemberQueries interface {
 	// MarkEmailVerified records that userID proved their address by redeeming an emailed
 	// invitation (a column of the accounts concern, written in the acceptance's transaction).
 	MarkEmailVerified(ctx context.Context, userID string, now time.Time) error
+	// DeleteUser deletes the account userID (a row of the accounts concern) and, by cascade,
+	// everything of it: memberships in every organization, devices, tokens, folders, personal
+	// items and SSO links. Organization items stay.
+	DeleteUser(ctx context.Context, userID string) error
 }
 
 // GroupQueries read and write groups.

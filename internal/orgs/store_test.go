@@ -75,6 +75,7 @@ func TestStoreConformance(t *testing.T) {
 		t.Run("Events", func(t *testing.T) { testEvents(t, s, org, other) })
 		t.Run("BumpMemberRevisions", func(t *testing.T) { testBump(t, s, db, users) })
 		t.Run("DeleteOrganizationCascades", func(t *testing.T) { testDeleteOrganization(t, s, db, users) })
+		t.Run("DeleteUserCascades", func(t *testing.T) { testDeleteUser(t, s, db) })
 	})
 }
 
@@ -476,5 +477,59 @@ func testDeleteOrganization(t *testing.T, s orgs.Store, db *storage.DB, users []
 	}
 	if err := s.DeleteOrganization(ctx, o.ID); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("second delete: %v", err)
+	}
+}
+
+// testDeleteUser deletes an account with memberships in two organizations, a collection grant, a
+// group, a personal item and an organization item: the account's rows go, the organizations, the
+// organization item and the audit log stay.
+func testDeleteUser(t *testing.T, s orgs.Store, db *storage.DB) {
+	ctx := context.Background()
+	uid := addUser(t, db, 40)
+	o, p := sampleOrg(40), sampleOrg(41)
+	must(t, s.CreateOrganization(ctx, o))
+	must(t, s.CreateOrganization(ctx, p))
+	m := member(o.ID, 400, uid, "", orgs.StatusConfirmed, orgs.RoleUser)
+	pm := member(p.ID, 401, uid, "", orgs.StatusAccepted, orgs.RoleUser)
+	must(t, s.InsertMembers(ctx, []orgs.Member{m, pm}))
+	c := orgs.Collection{ID: gid(0x0c, 40), OrganizationID: o.ID, Name: "2.c", CreatedAt: t0,
+		RevisionDate: t0}
+	must(t, s.CreateCollection(ctx, c))
+	must(t, s.SetMemberCollections(ctx, m.ID, []orgs.Access{{ID: c.ID}}))
+	g := orgs.Group{ID: gid(0x6a, 40), OrganizationID: o.ID, Name: "G", CreatedAt: t0, RevisionDate: t0}
+	must(t, s.CreateGroup(ctx, g))
+	must(t, s.SetMemberGroups(ctx, m.ID, []string{g.ID}))
+	storagetest.MustExec(t, db, `INSERT INTO ciphers (id, user_id, type, data, created_at, updated_at)
+		VALUES (?, ?, 1, '{}', 0, 0)`, gid(0xc1, 40), uid)
+	storagetest.MustExec(t, db, `INSERT INTO ciphers (id, organization_id, type, data, created_at, updated_at)
+		VALUES (?, ?, 1, '{}', 0, 0)`, gid(0xc1, 41), o.ID)
+	must(t, s.AddEvents(ctx, []orgs.Event{{ID: gid(0xe0, 40), Type: orgs.EventMemberDeleted,
+		OrganizationID: o.ID, MemberID: m.ID, UserID: uid, Date: t0}}))
+
+	must(t, s.InTx(ctx, func(q orgs.Queries) error { return q.DeleteUser(ctx, uid) }))
+	for _, c := range []struct {
+		query, arg string
+		want       int
+	}{
+		{`SELECT COUNT(*) FROM users WHERE id = ?`, uid, 0},
+		{`SELECT COUNT(*) FROM organization_users WHERE user_id = ?`, uid, 0},
+		{`SELECT COUNT(*) FROM ciphers WHERE user_id = ?`, uid, 0},
+		{`SELECT COUNT(*) FROM collection_users WHERE collection_id = ?`, c.ID, 0},
+		{`SELECT COUNT(*) FROM group_users WHERE group_id = ?`, g.ID, 0},
+		{`SELECT COUNT(*) FROM ciphers WHERE organization_id = ?`, o.ID, 1},
+		{`SELECT COUNT(*) FROM audit_events WHERE user_id = ?`, uid, 1},
+	} {
+		var n int
+		must(t, db.QueryRowContext(ctx, c.query, c.arg).Scan(&n))
+		if n != c.want {
+			t.Errorf("%s: %d, want %d", c.query, n, c.want)
+		}
+	}
+	if _, err := s.Organization(ctx, p.ID); err != nil {
+		t.Errorf("the other organization: %v", err)
+	}
+	err := s.InTx(ctx, func(q orgs.Queries) error { return q.DeleteUser(ctx, uid) })
+	if !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("deleting an unknown account: %v", err)
 	}
 }
