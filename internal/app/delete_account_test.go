@@ -17,8 +17,9 @@ import (
 // TestDeleteClaimedAccount runs DELETE/POST .../users/{id}/delete-account and the bulk form
 // through the whole application on every engine, with the claim verified against a real DNS
 // server. Each refusal is a 400 or 404 that changes nothing: a member whose address is not on the
-// claimed domain, an invited member, the caller's own account, an owner deleted by an admin, the
-// sole owner of another organization, an unknown id, a caller who does not manage members. A
+// claimed domain, an invited member, the caller's own account, an owner deleted by an admin, an
+// admin deleted by a custom member, the sole owner of another organization, an unknown id, a
+// caller who does not manage members, an empty bulk request. A
 // success deletes the account with its memberships in every organization, its personal items,
 // folders and devices, logs its sessions out and records event 1515; the organization's items,
 // including the ones the deleted member made, stay.
@@ -43,12 +44,17 @@ type acmeOrg struct {
 	users, members string // path prefixes
 }
 
-// joinAs invites acct into the organization as typ with access to its collection, has it accept
-// and confirms it; it returns the membership id.
+// joinAs invites acct into the organization as typ with access to its collection (and, for a
+// custom member, the manageUsers permission), has it accept and confirms it; it returns the
+// membership id.
 func (o *acmeOrg) joinAs(t *testing.T, acct *bwcrypto.Account, tok string, typ int) string {
 	t.Helper()
-	call(t, o.e, o.tok, "POST", o.users+"invite", map[string]any{"type": typ, "emails": []string{acct.Email},
-		"collections": []any{map[string]any{"id": o.coll}}}, 200)
+	inv := map[string]any{"type": typ, "emails": []string{acct.Email},
+		"collections": []any{map[string]any{"id": o.coll}}}
+	if typ == 4 {
+		inv["permissions"] = map[string]any{"manageUsers": true}
+	}
+	call(t, o.e, o.tok, "POST", o.users+"invite", inv, 200)
 	join := o.box.join(t)
 	id := join.Get("organizationUserId")
 	call(t, o.e, tok, "POST", o.users+id+"/accept", map[string]any{"token": join.Get("token")}, 200)
@@ -71,14 +77,17 @@ func deleteAccountJourney(t *testing.T, e *identitytest.Env, dns *domainstest.DN
 		users: "/api/organizations/" + orgID + "/users/"}
 
 	// bob (admin, exempt from Single organization) also belongs to another organization; frank is
-	// a user; owner2 a second owner; carol is off the domain; dan is only invited; erin owns an
-	// organization of her own alone (the claim's Single organization policy revokes her in Acme).
+	// a user; owner2 a second owner; gina a custom member who manages users; carol is off the
+	// domain; dan is only invited; erin owns an organization of her own alone (the claim's Single
+	// organization policy revokes her in Acme).
 	bob, bobTok := e.RegisterAndLogin(t, "bob@acme.example", "bob password")
 	bobM := o.joinAs(t, bob, bobTok.AccessToken, 1)
 	frank, frankTok := e.RegisterAndLogin(t, "frank@acme.example", "frank password")
 	frankM := o.joinAs(t, frank, frankTok.AccessToken, 2)
 	owner2, owner2Tok := e.RegisterAndLogin(t, "owner2@acme.example", "owner2 password")
 	owner2M := o.joinAs(t, owner2, owner2Tok.AccessToken, 0)
+	gina, ginaTok := e.RegisterAndLogin(t, "gina@acme.example", "gina password")
+	o.joinAs(t, gina, ginaTok.AccessToken, 4)
 	carol, carolTok := e.RegisterAndLogin(t, "carol@other.example", "carol password")
 	carolM := o.joinAs(t, carol, carolTok.AccessToken, 2)
 	erin, erinTok := e.RegisterAndLogin(t, "erin@acme.example", "erin password")
@@ -135,6 +144,7 @@ func deleteAccountJourney(t *testing.T, e *identitytest.Env, dns *domainstest.DN
 	refused(o.tok, "DELETE", del(danM), nil, 400, "has not accepted the invitation")
 	refused(o.tok, "DELETE", del(o.memberOf(t, owner.Email)), nil, 400, "your own account")
 	refused(bobTok.AccessToken, "POST", del(owner2M), nil, 400, "Only owners")
+	refused(ginaTok.AccessToken, "DELETE", del(bobM), nil, 400, "Custom users can not manage Admins")
 	refused(o.tok, "DELETE", del(erinM), nil, 400, "only confirmed owner of an organization")
 	refused(o.tok, "DELETE", del("00000000-0000-4000-8000-0000000000ff"), nil, 404, "")
 	refused(frankTok.AccessToken, "DELETE", del(carolM), nil, 404, "")
