@@ -22,6 +22,12 @@
 //   - sso_oidc_test.go: issue 5's acceptance test against Dex and node oidc-provider with the
 //     official CLI (`bw login --sso` through an xdg-open shim): invitation-initiated JIT to a
 //     decrypted shared item, JIT without invitation, and refusals.
+//   - sso_saml_harness.go: issue 6's helpers: the SSO page's part of a SAML sign-in (prevalidate,
+//     authorize, the IdP's login, posting its answer to the assertion consumer), the web client's
+//     SAML sign-in, and what a posted answer carries (its assertions in clear and encrypted).
+//   - sso_saml_test.go: issue 6's acceptance test against SimpleSAMLphp and crewjam's samlidp
+//     (encrypted assertions) with the official CLI: invited member to a decrypted shared item,
+//     IdP-initiated sign-in refused and then allowed, and SP key rotation with overlap.
 //   - domains_test.go: the claimed-domain half of issue 7 with an in-process DNS server behind
 //     CASTELLAN_DNS_SERVER: `castellan admin domains`, identifier-less lookup, JIT by e-mail
 //     address with the official CLI, the claimed-member and blocked-registration rules, and the
