@@ -77,8 +77,9 @@ func lockSSOPort(t testing.TB) {
 	if err != nil {
 		t.Fatalf("testpeers: open SSO port lock: %v", err)
 	}
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Minute)
-	defer cancel()
+	// No deadline of its own: the holder may be a long end-to-end test of another package, and
+	// go test's -timeout ends a wait that never finishes.
+	ctx := t.Context()
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil {
