@@ -33,7 +33,8 @@ func TestOrganizations(t *testing.T) {
 			continue
 		}
 		t.Run(e.Name, func(t *testing.T) {
-			t.Parallel()                             // each engine has its own server, mail sink and CLI devices
+			// Each engine has its own server, mail sink and CLI devices.
+			t.Parallel()
 			testpeers.BWCLI(t, testpeers.BWConfig{}) // applies the missing-tool rule first
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 			defer cancel()
