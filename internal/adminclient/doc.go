@@ -25,7 +25,7 @@
 //   - login.go: prelogin, password grant, unlocking the account, the device identifier.
 //   - orgs.go: the profile's organizations, organization keys, creating an organization.
 //   - members.go: listing, inviting, confirming (public keys, fingerprints), revoking, restoring,
-//     removing and accepting memberships.
+//     removing and accepting memberships, and deleting the accounts of claimed members.
 //   - groups.go: groups and their members.
 //   - collections.go: collections, with names encrypted under the organization key.
 //   - types.go: roles, statuses and collection access as the wire numbers them.

@@ -188,6 +188,13 @@ func (c *Client) Remove(ctx context.Context, orgID, memberID string) error {
 	return c.memberAction(ctx, http.MethodDelete, "remove", orgID, memberID, "")
 }
 
+// DeleteAccount deletes the whole account of a member the organization claims through a verified
+// domain: the account, its vault and its memberships in every organization. The server refuses it
+// for members who are not claimed, invited members, the caller and sole owners.
+func (c *Client) DeleteAccount(ctx context.Context, orgID, memberID string) error {
+	return c.memberAction(ctx, http.MethodDelete, "delete account of", orgID, memberID, "delete-account")
+}
+
 // Reinvite sends an invited member a fresh invitation.
 func (c *Client) Reinvite(ctx context.Context, orgID, memberID string) error {
 	return c.memberAction(ctx, http.MethodPost, "reinvite", orgID, memberID, "reinvite")

@@ -11,7 +11,8 @@ import (
 )
 
 func (e *adminEnv) membersCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "members", Short: "List, invite, confirm, revoke, restore and remove members"}
+	cmd := &cobra.Command{Use: "members",
+		Short: "List, invite, confirm, revoke, restore and remove members; delete claimed accounts"}
 	cmd.AddCommand(e.membersListCmd(), e.membersInviteCmd(), e.membersConfirmCmd(),
 		e.memberActionCmd("revoke", "Revoke members: they keep their account but lose the organization's items",
 			"revoked", (*adminclient.Client).Revoke),
@@ -20,6 +21,7 @@ func (e *adminEnv) membersCmd() *cobra.Command {
 		e.memberActionCmd("remove", "Remove members from the organization", "removed", (*adminclient.Client).Remove),
 		e.memberActionCmd("reinvite", "Send invited members a fresh invitation", "reinvited",
 			(*adminclient.Client).Reinvite),
+		e.membersDeleteAccountCmd(),
 	)
 	return cmd
 }
