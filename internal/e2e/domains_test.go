@@ -35,6 +35,9 @@ import (
 //   - Re-verification in serve: the test withdraws the TXT record; the background job (a one
 //     second interval, a two second re-check, under its database lease) marks the domain failing,
 //     which keeps the claim, records event 9200 and mails the owner; republished, it recovers.
+//   - Delete account: the official CLI logs in as dana with her master password; `castellan admin
+//     members delete-account` refuses without --yes and, with it, deletes her claimed account
+//     (event 1515); the logged-in CLI loses its session and a fresh `bw login` as dana is refused.
 func TestClaimedDomains(t *testing.T) {
 	testpeers.BWCLI(t, testpeers.BWConfig{}) // the missing-tool rule, before anything starts
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
@@ -44,14 +47,18 @@ func TestClaimedDomains(t *testing.T) {
 		name string
 		run  func(t *testing.T)
 	}{{"Claim", s.claim}, {"Lookup", s.lookup}, {"JITByEmail", s.jitByEmail},
-		{"ClaimedMember", s.claimedMember}, {"Reverification", s.reverification}} {
+		{"ClaimedMember", s.claimedMember}, {"Reverification", s.reverification},
+		{"DeleteAccount", s.deleteAccount}} {
 		if !t.Run(step.name, step.run) {
 			return
 		}
 	}
 }
 
-const claimedDomain = "acme.example"
+const (
+	claimedDomain = "acme.example"
+	danaPassword  = "Dana-Master-Password-1!"
+)
 
 type domainScenario struct {
 	ctx      context.Context
@@ -204,7 +211,7 @@ func (s *domainScenario) jitByEmail(t *testing.T) {
 	if !profile.EmailVerified {
 		t.Error("dana's address is not verified although the organization claims its domain")
 	}
-	e2e.SetMasterPassword(t, s.srv, token, ssoIdentifier, "dana@"+claimedDomain, "Dana-Master-Password-1!")
+	e2e.SetMasterPassword(t, s.srv, token, ssoIdentifier, "dana@"+claimedDomain, danaPassword)
 	if m = s.member(t, "dana@"+claimedDomain); m.Status != adminclient.StatusAccepted {
 		t.Fatalf("dana after set-password: %+v", m)
 	}
@@ -326,4 +333,71 @@ func (s *domainScenario) waitState(t *testing.T, state string) adminclient.Domai
 		case <-tick.C:
 		}
 	}
+}
+
+// deleteAccount deletes dana's claimed account with `castellan admin members delete-account` and
+// checks that the official CLI can no longer use it.
+func (s *domainScenario) deleteAccount(t *testing.T) {
+	email := "dana@" + claimedDomain
+	bw := s.passwordCLI(t)
+	bw.Setenv("BW_PASSWORD", danaPassword)
+	session, stderr, err := bw.Run(s.ctx, nil, "login", email, "--passwordenv", "BW_PASSWORD", "--raw")
+	if session = strings.TrimSpace(session); err != nil || session == "" {
+		t.Fatalf("bw login as dana before the deletion: %v (%s)", err, stderr)
+	}
+	bw.Setenv("BW_SESSION", session)
+	if _, stderr, err := bw.Run(s.ctx, nil, "sync"); err != nil {
+		t.Fatalf("bw sync as dana before the deletion: %v (%s)", err, stderr)
+	}
+
+	run := s.admin(t, nil, "members", "delete-account", "--org", s.orgID, "--member", s.dana)
+	if run.Code == 0 || !strings.Contains(run.Stderr, "pass --yes") || s.member(t, email) == nil {
+		t.Fatalf("delete-account without --yes: exit %d\n%s", run.Code, run.Stderr)
+	}
+	var done []struct{ ID, Result string }
+	decodeRun(t, s.admin(t, nil, "--json", "members", "delete-account", "--org", s.orgID, "--member", s.dana,
+		"--yes"), &done)
+	if len(done) != 1 || done[0].ID != s.dana || done[0].Result != "deleted" {
+		t.Fatalf("castellan admin members delete-account: %+v", done)
+	}
+	if m := s.member(t, email); m != nil {
+		t.Fatalf("dana is still a member: %+v", m)
+	}
+	var events struct {
+		Data []struct {
+			Type               int
+			OrganizationUserID string
+		}
+	}
+	e2e.Call(t, s.srv, s.owner.Token, "GET", "/api/organizations/"+s.orgID+"/events", nil, &events)
+	logged := false
+	for _, e := range events.Data {
+		logged = logged || e.Type == 1515 && e.OrganizationUserID == s.dana
+	}
+	if !logged {
+		t.Error("no event 1515 for dana's deleted account")
+	}
+
+	// The device that was logged in has lost its session; a new login is refused.
+	// (Its access token no longer names an account: the one case for a 401.)
+	stdout, stderr, err := bw.Run(s.ctx, nil, "sync")
+	if err == nil || !strings.Contains(stderr, "Unauthorized") {
+		t.Errorf("bw sync as the deleted dana: %v\n%s%s", err, stdout, stderr)
+	}
+	fresh := s.passwordCLI(t)
+	fresh.Setenv("BW_PASSWORD", danaPassword)
+	stdout, stderr, err = fresh.Run(s.ctx, nil, "login", email, "--passwordenv", "BW_PASSWORD", "--raw")
+	if err == nil || strings.TrimSpace(stdout) != "" || !strings.Contains(stderr, "Invalid master password") {
+		t.Fatalf("bw login as the deleted dana: %v\nstdout %q\nstderr %q", err, stdout, stderr)
+	}
+}
+
+// passwordCLI returns a non-interactive official CLI device configured for the server.
+func (s *domainScenario) passwordCLI(t *testing.T) *testpeers.BW {
+	t.Helper()
+	bw := testpeers.BWCLI(t, testpeers.BWConfig{CAFile: s.srv.CAFile})
+	if _, stderr, err := bw.Run(s.ctx, nil, "config", "server", s.srv.URL); err != nil {
+		t.Fatalf("bw config server: %v (%s)", err, stderr)
+	}
+	return bw
 }
