@@ -120,6 +120,8 @@ func TestStartupFailures(t *testing.T) {
 	_ = os.WriteFile(garbage, []byte("not a certificate"), 0o600)
 	secretFile := filepath.Join(t.TempDir(), "dburl")
 	_ = os.WriteFile(secretFile, []byte("postgres://u:pw-in-file@127.0.0.1:1/x\n"), 0o600)
+	emptyFile := filepath.Join(t.TempDir(), "empty")
+	_ = os.WriteFile(emptyFile, []byte("\n"), 0o600)
 
 	cases := []struct {
 		name string
@@ -138,6 +140,8 @@ func TestStartupFailures(t *testing.T) {
 		{"bad duration", []string{"CASTELLAN_SHUTDOWN_TIMEOUT=soon"}, "CASTELLAN_SHUTDOWN_TIMEOUT: invalid value"},
 		{"bad log level", []string{"CASTELLAN_LOG_LEVEL=chatty"}, "CASTELLAN_LOG_LEVEL: unknown level"},
 		{"public url with path query", []string{"CASTELLAN_PUBLIC_URL=ftp://x"}, "CASTELLAN_PUBLIC_URL: want an origin"},
+		{"empty secret file", []string{"DATABASE_URL_FILE=" + emptyFile}, "DATABASE_URL_FILE: the file is empty"},
+		{"empty secret", []string{"DATABASE_URL="}, "DATABASE_URL: is set but empty"},
 		{"secret twice", []string{"DATABASE_URL=sqlite:///tmp/x.db", "DATABASE_URL_FILE=" + secretFile}, "DATABASE_URL_FILE: set either"},
 	}
 	for _, c := range cases {

@@ -86,6 +86,11 @@ func Load(cfg any, fs *pflag.FlagSet, environ []string, prefix string) error {
 }
 
 // environment builds the variable map: known variables, with secrets read from their _FILE variants.
+//
+// A secret that is set but empty, directly or through an empty file, is refused rather than taken
+// as unset: an unexpanded ${DATABASE_URL} in a compose file, or a secret file not yet written, would
+// otherwise silently start castellan on its defaults (for DATABASE_URL, a fresh SQLite database).
+// Other settings keep caarlos0/env's reading of an empty variable as unset.
 func environment(settings []Setting, environ []string, prefix string) (map[string]string, error) {
 	known := map[string]bool{}
 	secrets := map[string]bool{}
@@ -123,8 +128,17 @@ func environment(settings []Setting, environ []string, prefix string) (map[strin
 		if err != nil {
 			return nil, &Error{Var: name + "_FILE", Reason: "cannot read the file: " + pathErr(err)}
 		}
-		vars[name] = strings.TrimRight(string(b), "\r\n")
+		v := strings.TrimRight(string(b), "\r\n")
+		if v == "" {
+			return nil, &Error{Var: name + "_FILE", Reason: "the file is empty"}
+		}
+		vars[name] = v
 		delete(vars, name+"_FILE")
+	}
+	for name := range secrets {
+		if v, set := vars[name]; set && v == "" {
+			return nil, &Error{Var: name, Reason: "is set but empty; unset it to use the default"}
+		}
 	}
 	return vars, nil
 }
