@@ -23,7 +23,7 @@ import (
 // Server is the configuration of `castellan serve` and `castellan migrate`.
 type Server struct {
 	Addr      string `env:"CASTELLAN_ADDR" envDefault:"127.0.0.1:8443" flag:"addr" help:"listen address (host:port)"`
-	PublicURL string `env:"CASTELLAN_PUBLIC_URL" flag:"public-url" help:"origin that clients and identity providers use; every absolute URL castellan writes derives from it (default https:// plus the listen address)"`
+	PublicURL string `env:"CASTELLAN_PUBLIC_URL" flag:"public-url" help:"origin (scheme, host and port, no path) that clients and identity providers use; every absolute URL castellan writes derives from it (default https://, or http:// with --insecure-http, plus the listen address, with localhost for a wildcard host such as 0.0.0.0)"`
 	DataDir   string `env:"CASTELLAN_DATA_DIR" envDefault:"./data" flag:"data-dir" help:"folder for the SQLite database, the generated TLS certificate, keys and mail files"`
 
 	DatabaseURL secret.String `env:"DATABASE_URL" flag:"database-url" secret:"true" help:"sqlite:///path/file.db, postgres://user:pass@host:port/db, or mysql://user:pass@host:port/db (default: SQLite file castellan.db in the data folder)"`
@@ -81,8 +81,8 @@ func (c *Server) Validate() error {
 		if c.InsecureHTTP {
 			scheme = "http"
 		}
-		if host == "" || host == "0.0.0.0" || host == "::" {
-			host = "localhost"
+		if host == "" || net.ParseIP(host).IsUnspecified() {
+			host = "localhost" // a wildcard address is not one clients can reach
 		}
 		c.PublicURL = scheme + "://" + net.JoinHostPort(host, port)
 	}
@@ -90,6 +90,12 @@ func (c *Server) Validate() error {
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" ||
 		u.RawQuery != "" || u.Fragment != "" || u.User != nil {
 		return &Error{Var: "CASTELLAN_PUBLIC_URL", Reason: "want an origin such as https://vault.example.com"}
+	}
+	// Every route is served from the root and every URL castellan writes is origin + absolute
+	// path, so a path prefix would be dropped from some URLs and doubled in others.
+	if u.Path != "" && u.Path != "/" {
+		return &Error{Var: "CASTELLAN_PUBLIC_URL", Reason: "want an origin such as https://vault.example.com, " +
+			"without a path: castellan is served from the root of its host name"}
 	}
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
 	if c.DataDir == "" {

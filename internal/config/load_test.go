@@ -43,3 +43,33 @@ func TestEmptySecretIsRefused(t *testing.T) {
 		t.Fatalf("good file: %v, %q, %q", err, cfg.DatabaseURL.Reveal(), cfg.Addr)
 	}
 }
+
+// TestPublicURL: CASTELLAN_PUBLIC_URL is an origin; a path is refused (castellan serves from the root),
+// and the default follows the listen address, with localhost for a wildcard host.
+func TestPublicURL(t *testing.T) {
+	for _, bad := range []string{"https://example.com/vault", "https://example.com/vault/", "https://example.com//"} {
+		_, err := load(t, []string{"CASTELLAN_PUBLIC_URL=" + bad})
+		var ce *Error
+		if !errors.As(err, &ce) || ce.Var != "CASTELLAN_PUBLIC_URL" || !strings.Contains(ce.Reason, "without a path") {
+			t.Errorf("%q: err = %v, want a refusal of the path naming CASTELLAN_PUBLIC_URL", bad, err)
+		}
+	}
+	cases := []struct {
+		env  []string
+		want string
+	}{
+		{[]string{"CASTELLAN_PUBLIC_URL=https://vault.example.com/"}, "https://vault.example.com"},
+		{[]string{"CASTELLAN_PUBLIC_URL=https://vault.example.com:8443"}, "https://vault.example.com:8443"},
+		{[]string{"CASTELLAN_ADDR=0.0.0.0:9000"}, "https://localhost:9000"},
+		{[]string{"CASTELLAN_ADDR=[::]:9000"}, "https://localhost:9000"},
+		{[]string{"CASTELLAN_ADDR=:9000"}, "https://localhost:9000"},
+		{[]string{"CASTELLAN_ADDR=[::1]:9000"}, "https://[::1]:9000"},
+		{[]string{"CASTELLAN_ADDR=0.0.0.0:9000", "CASTELLAN_INSECURE_HTTP=true"}, "http://localhost:9000"},
+	}
+	for _, c := range cases {
+		cfg, err := load(t, c.env)
+		if err != nil || cfg.PublicURL != c.want {
+			t.Errorf("%v: %q, %v; want %q", c.env, cfg.PublicURL, err, c.want)
+		}
+	}
+}
