@@ -2,7 +2,7 @@
 //
 // Flow: a feature builds a [Message] from its data with one of the message builders
 // ([InviteMessage], [ConfirmedMessage], [DomainVerificationFailingMessage],
-// [DomainClaimFailingMessage]), which render an embedded text template and an HTML template (inside
+// [DomainClaimFailingMessage], [VerifyEmailMessage]), which render an embedded text template and an HTML template (inside
 // a shared layout) and compute the links into the web vault. It hands the message to a [Sender].
 // [NewFromConfig] picks the sender once at start-up and logs which: [SMTPSender] when
 // CASTELLAN_SMTP_HOST is set, otherwise [FileSender], which writes .eml files to
@@ -28,5 +28,6 @@
 //   - fromconfig.go: NewFromConfig and the custom CA bundle.
 //   - templates.go, templates/: template parsing, rendering and link building helpers.
 //   - messages.go: the message builders and the URL builders (Join, SSO login, domain settings);
-//     domain_claim.go: the warnings about a claimed domain whose DNS checks fail.
+//     domain_claim.go: the warnings about a claimed domain whose DNS checks fail; register.go: the
+//     link that verifies a new account's e-mail address.
 package mail

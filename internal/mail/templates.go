@@ -38,6 +38,7 @@ var (
 	inviteTemplate        = parseTemplate("invite")
 	confirmedTemplate     = parseTemplate("confirmed")
 	domainFailingTemplate = parseTemplate("domain_failing")
+	verifyEmailTemplate   = parseTemplate("verify_email")
 )
 
 // page is embedded in every view: the HTML layout reads the subject and the instance's host.
