@@ -2,12 +2,12 @@
 //
 // Flow: a feature builds a [Message] from its data with one of the message builders
 // ([InviteMessage], [ConfirmedMessage], [DomainVerificationFailingMessage],
-// [DomainClaimFailingMessage], [VerifyEmailMessage]), which render an embedded text template and an HTML template (inside
-// a shared layout) and compute the links into the web vault. It hands the message to a [Sender].
-// [NewFromConfig] picks the sender once at start-up and logs which: [SMTPSender] when
-// CASTELLAN_SMTP_HOST is set, otherwise [FileSender], which writes .eml files to
-// <data folder>/mail. Both turn the message into the same MIME document with go-mail (text and
-// HTML as multipart/alternative, Date from the injected clock, Message-ID from the injected random
+// [DomainClaimFailingMessage], [VerifyEmailMessage]), which render an embedded text template and an
+// HTML template (inside a shared layout) and compute the links into the web vault. It hands the
+// message to a [Sender]. [NewFromConfig] picks the sender once at start-up and logs which:
+// [SMTPSender] when CASTELLAN_SMTP_HOST is set, otherwise [FileSender], which writes .eml files to
+// <data folder>/mail. Both turn the message into the same MIME document with go-mail (text and HTML
+// as multipart/alternative, Date from the injected clock, Message-ID from the injected random
 // source).
 //
 // SMTP: one connection per message. starttls requires STARTTLS (a server that does not offer it
