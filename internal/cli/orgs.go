@@ -97,11 +97,12 @@ func newOrgsList(environ []string) *cobra.Command {
 func newOrgsSetSeats(environ []string) *cobra.Command {
 	var cfg config.Server
 	cmd := &cobra.Command{
-		Use:   "set-seats ORGANIZATION_ID (N | unlimited)",
+		Use:   "set-seats ORGANIZATION_ID (N | 0 | unlimited)",
 		Short: "Set an organization's seat limit",
 		Long: "Set how many members an organization may have: invited, accepted and confirmed members\n" +
-			"hold a seat, revoked ones do not. A limit below the seats in use is allowed; the\n" +
-			"organization then cannot invite or restore anyone until members leave or are revoked.",
+			"hold a seat, revoked ones do not. 0 or unlimited removes the limit, as 0 does in\n" +
+			"CASTELLAN_DEFAULT_SEATS. A limit below the seats in use is allowed; the organization then\n" +
+			"cannot invite or restore anyone until members leave or are revoked.",
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			orgID := strings.ToLower(args[0])
@@ -125,13 +126,18 @@ func newOrgsSetSeats(environ []string) *cobra.Command {
 	return cmd
 }
 
+// parseSeats reads a seat limit; nil means unlimited. 0 means unlimited too, as in
+// CASTELLAN_DEFAULT_SEATS: an organization that no one may join is not a limit anyone wants.
 func parseSeats(v string) (*int, error) {
 	if strings.EqualFold(v, "unlimited") {
 		return nil, nil
 	}
 	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 {
-		return nil, fmt.Errorf("want a number of seats of at least 1, or unlimited; got %q", v)
+	if err != nil || n < 0 {
+		return nil, fmt.Errorf("want a number of seats (0 or unlimited for no limit); got %q", v)
+	}
+	if n == 0 {
+		return nil, nil
 	}
 	return &n, nil
 }

@@ -39,11 +39,15 @@ func TestOrgsSetSeatsAndList(t *testing.T) {
 		wantErr string
 		wantOut string
 	}{
-		{[]string{"orgs", "set-seats", id, "0"}, "at least 1", ""},
+		{[]string{"orgs", "set-seats", id, "--", "-1"}, "want a number of seats", ""},
+		{[]string{"orgs", "set-seats", id, "many"}, "want a number of seats", ""},
 		{[]string{"orgs", "set-seats", "acme", "5"}, "not an organization id", ""},
 		{[]string{"orgs", "set-seats", "00000000-0000-4000-8000-000000000001", "5"}, "no organization", ""},
 		{[]string{"orgs", "set-seats", strings.ToUpper(id), "25"}, "", "seat limit 25, 1 in use"},
 		{[]string{"orgs", "list"}, "", "Acme  1           25"},
+		{[]string{"orgs", "set-seats", id, "0"}, "", "seat limit unlimited, 1 in use"},
+		{[]string{"orgs", "list"}, "", "Acme  1           unlimited"},
+		{[]string{"orgs", "set-seats", id, "3"}, "", "seat limit 3"},
 		{[]string{"orgs", "set-seats", id, "unlimited"}, "", "seat limit unlimited"},
 	} {
 		out, _, err := runCLI(t, env, tc.args...)
