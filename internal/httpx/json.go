@@ -48,8 +48,9 @@ func decodeError(err error) error {
 	}
 	var typeErr *json.UnmarshalTypeError
 	if errors.As(err, &typeErr) && typeErr.Field != "" {
-		return &Error{Status: http.StatusBadRequest, Message: "The model state is invalid.",
-			ValidationErrors: map[string][]string{typeErr.Field: {"The value has the wrong type."}}, Cause: err}
+		field := FieldName(typeErr.Field)
+		return &Error{Status: http.StatusBadRequest, Message: "The model state is invalid.", Cause: err,
+			ValidationErrors: map[string][]string{field: {"The value has the wrong type."}}}
 	}
 	return &Error{Status: http.StatusBadRequest, Message: "The request body is not valid JSON.", Cause: err}
 }
