@@ -9,10 +9,11 @@ import (
 	"github.com/castellan-vault/castellan/internal/httpx"
 )
 
-// validateCipher checks one item request, answering 400 with every problem found.
-func validateCipher(req *CipherRequest, userID string) (cipherFields, error) {
+// validateCipher checks one item request, answering 400 with every problem found under field paths
+// that start with prefix ("cipher." where the item is nested in the request).
+func validateCipher(req *CipherRequest, userID, prefix string) (cipherFields, error) {
 	p := problems{}
-	f, err := req.validate(userID, "", p)
+	f, err := req.validate(userID, prefix, p)
 	if err != nil {
 		return f, err
 	}
@@ -69,7 +70,7 @@ func (h *Handlers) createCipher(w http.ResponseWriter, r *http.Request) error {
 	if err := httpx.DecodeJSON(r, &req); err != nil {
 		return err
 	}
-	return h.create(w, r, &req, nil)
+	return h.create(w, r, &req, nil, "")
 }
 
 func (h *Handlers) createCipherWithCollections(w http.ResponseWriter, r *http.Request) error {
@@ -78,7 +79,7 @@ func (h *Handlers) createCipherWithCollections(w http.ResponseWriter, r *http.Re
 		return err
 	}
 	if req.Cipher == nil {
-		return httpx.Invalid("cipher", "The item is required.")
+		return httpx.Invalid("Cipher", "The item is required.")
 	}
 	p := problems{}
 	cols := make([]string, 0, len(req.CollectionIDs))
@@ -92,18 +93,18 @@ func (h *Handlers) createCipherWithCollections(w http.ResponseWriter, r *http.Re
 	if len(p) > 0 {
 		return invalid(p)
 	}
-	return h.create(w, r, req.Cipher, cols)
+	return h.create(w, r, req.Cipher, cols, "cipher.")
 }
 
 // create stores a new item for the caller: a personal one, or one of an organization when the
-// Organizations seam allows it.
+// Organizations seam allows it. prefix is the item's field path in the request.
 func (h *Handlers) create(w http.ResponseWriter, r *http.Request, req *CipherRequest,
-	cols []string) error {
+	cols []string, prefix string) error {
 	userID, err := caller(r)
 	if err != nil {
 		return err
 	}
-	f, err := validateCipher(req, userID)
+	f, err := validateCipher(req, userID, prefix)
 	if err != nil {
 		return err
 	}
@@ -131,7 +132,7 @@ func (h *Handlers) create(w http.ResponseWriter, r *http.Request, req *CipherReq
 func (h *Handlers) checkOrganization(ctx context.Context, userID, orgID string, cols []string) error {
 	if orgID == "" {
 		if len(cols) > 0 {
-			return httpx.Invalid("collectionIds", "Only an organization's items can be in collections.")
+			return httpx.Invalid("CollectionIds", "Only an organization's items can be in collections.")
 		}
 		return nil
 	}
@@ -154,7 +155,7 @@ func (h *Handlers) updateCipher(w http.ResponseWriter, r *http.Request) error {
 	if err := httpx.DecodeJSON(r, &req); err != nil {
 		return err
 	}
-	f, err := validateCipher(&req, userID)
+	f, err := validateCipher(&req, userID, "")
 	if err != nil {
 		return err
 	}

@@ -7,13 +7,16 @@ import (
 	"time"
 
 	"github.com/castellan-vault/castellan/internal/bwcrypto"
+	"github.com/castellan-vault/castellan/internal/httpx"
 )
 
 // The server stores an item's encrypted fields as one opaque JSON document, but it does not store
 // whatever a client sends: each type-specific object is checked against the shape below. Encrypted
-// values must be well-formed EncStrings, dates must be dates, numbers small integers. Keys are
-// matched without regard to case and written back in the clients' camelCase; keys the shape does not
-// know are dropped, so the document only ever holds fields a client can read back.
+// values must be well-formed EncStrings within the official server's length limits (its request
+// models' EncryptedStringLength), dates must be dates, numbers small integers. Keys are matched
+// without regard to case and written back in the clients' camelCase; keys the shape does not know
+// are dropped, so the document only ever holds fields a client can read back. Problems are reported
+// under the official property paths (officialPath).
 
 type kind int
 
@@ -30,6 +33,7 @@ type field struct {
 	name string
 	kind kind
 	sub  *shape
+	max  int // for kindEnc: the longest EncString accepted
 }
 
 type shape struct {
@@ -44,10 +48,18 @@ func newShape(fields ...field) *shape {
 	return s
 }
 
-func encs(names ...string) []field {
+// The official limits on encrypted values, in characters of the EncString.
+const (
+	maxEncShort = 1000  // names, usernames, card and identity fields, TOTP seeds
+	maxEncLong  = 5000  // passwords, custom field values, SSH keys
+	maxEncURI   = 10000 // URIs and their checksums
+	maxEncNotes = 10000 // an item's notes
+)
+
+func encs(limit int, names ...string) []field {
 	out := make([]field, len(names))
 	for i, n := range names {
-		out[i] = field{name: n, kind: kindEnc}
+		out[i] = field{name: n, kind: kindEnc, max: limit}
 	}
 	return out
 }
@@ -55,32 +67,36 @@ func encs(names ...string) []field {
 func with(fs []field, more ...field) []field { return append(fs, more...) }
 
 var (
-	uriShape   = newShape(with(encs("uri", "uriChecksum"), field{name: "match", kind: kindInt})...)
-	fido2Shape = newShape(with(encs("credentialId", "keyType", "keyAlgorithm", "keyCurve", "keyValue",
-		"rpId", "rpName", "counter", "userHandle", "userName", "userDisplayName", "discoverable"),
+	uriShape   = newShape(with(encs(maxEncURI, "uri", "uriChecksum"), field{name: "match", kind: kindInt})...)
+	fido2Shape = newShape(with(encs(maxEncShort, "credentialId", "keyType", "keyAlgorithm", "keyCurve",
+		"keyValue", "rpId", "rpName", "counter", "userHandle", "userName", "userDisplayName", "discoverable"),
 		field{name: "creationDate", kind: kindDate})...)
-	loginShape = newShape(with(encs("username", "password", "totp"),
+	loginShape = newShape(with(encs(maxEncShort, "username", "totp"),
+		field{name: "password", kind: kindEnc, max: maxEncLong},
 		field{name: "passwordRevisionDate", kind: kindDate},
 		field{name: "autofillOnPageLoad", kind: kindBool},
 		field{name: "uris", kind: kindList, sub: uriShape},
 		field{name: "fido2Credentials", kind: kindList, sub: fido2Shape})...)
-	cardShape     = newShape(encs("cardholderName", "brand", "number", "expMonth", "expYear", "code")...)
-	identityShape = newShape(encs("title", "firstName", "middleName", "lastName", "address1", "address2",
-		"address3", "city", "state", "postalCode", "country", "company", "email", "phone", "ssn",
+	cardShape = newShape(encs(maxEncShort, "cardholderName", "brand", "number", "expMonth", "expYear",
+		"code")...)
+	identityShape = newShape(encs(maxEncShort, "title", "firstName", "middleName", "lastName", "address1",
+		"address2", "address3", "city", "state", "postalCode", "country", "company", "email", "phone", "ssn",
 		"username", "passportNumber", "licenseNumber")...)
-	secureNoteShape  = newShape(field{name: "type", kind: kindInt})
-	sshKeyShape      = newShape(encs("privateKey", "publicKey", "keyFingerprint")...)
-	bankAccountShape = newShape(encs("bankName", "nameOnAccount", "accountType", "accountNumber",
-		"routingNumber", "branchNumber", "pin", "swiftCode", "iban", "bankContactPhone")...)
-	driversLicenseShape = newShape(encs("firstName", "middleName", "lastName", "dateOfBirth",
+	secureNoteShape = newShape(field{name: "type", kind: kindInt})
+	sshKeyShape     = newShape(with(encs(maxEncLong, "privateKey", "publicKey"),
+		field{name: "keyFingerprint", kind: kindEnc, max: maxEncShort})...)
+	bankAccountShape = newShape(encs(maxEncShort, "bankName", "nameOnAccount", "accountType",
+		"accountNumber", "routingNumber", "branchNumber", "pin", "swiftCode", "iban", "bankContactPhone")...)
+	driversLicenseShape = newShape(encs(maxEncShort, "firstName", "middleName", "lastName", "dateOfBirth",
 		"licenseNumber", "issuingCountry", "issuingState", "issueDate", "expirationDate",
 		"issuingAuthority", "licenseClass")...)
-	passportShape = newShape(encs("surname", "givenName", "dateOfBirth", "sex", "birthPlace",
+	passportShape = newShape(encs(maxEncShort, "surname", "givenName", "dateOfBirth", "sex", "birthPlace",
 		"nationality", "issuingCountry", "passportNumber", "passportType", "nationalIdentificationNumber",
 		"issuingAuthority", "issueDate", "expirationDate")...)
-	fieldShape = newShape(with(encs("name", "value"),
-		field{name: "type", kind: kindInt}, field{name: "linkedId", kind: kindInt})...)
-	historyShape = newShape(field{name: "password", kind: kindEnc},
+	fieldShape = newShape(field{name: "name", kind: kindEnc, max: maxEncShort},
+		field{name: "value", kind: kindEnc, max: maxEncLong},
+		field{name: "type", kind: kindInt}, field{name: "linkedId", kind: kindInt})
+	historyShape = newShape(field{name: "password", kind: kindEnc, max: maxEncLong},
 		field{name: "lastUsedDate", kind: kindDate})
 )
 
@@ -102,10 +118,28 @@ const maxProblems = 20
 // problems collects validation messages by field path, in the validationErrors shape.
 type problems map[string][]string
 
+// add records msg under path, a JSON path ("login.uris[0].uri") written as the official property
+// path ("Login.Uris[0].Uri").
 func (p problems) add(path, msg string) {
 	if len(p) < maxProblems {
-		p[path] = append(p[path], msg)
+		key := officialPath(path)
+		p[key] = append(p[key], msg)
 	}
+}
+
+// officialPath is httpx.FieldName with the two property names whose official spelling is not the
+// camelCase JSON name with a capital first letter (CipherRequestModel.SSHKey, CipherIdentityModel.SSN).
+func officialPath(path string) string {
+	segs := strings.Split(httpx.FieldName(path), ".")
+	for i, s := range segs {
+		switch {
+		case s == "SshKey":
+			segs[i] = "SSHKey"
+		case s == "Ssn":
+			segs[i] = "SSN"
+		}
+	}
+	return strings.Join(segs, ".")
 }
 
 // cleanValue checks v against f and returns what to store, recording problems under path.
@@ -115,7 +149,7 @@ func cleanValue(f field, v any, path string, p problems) any {
 	}
 	switch f.kind {
 	case kindEnc:
-		return cleanEnc(v, path, p)
+		return cleanEnc(v, f.max, path, p)
 	case kindDate:
 		s, ok := v.(string)
 		if !ok || !validDate(s) {
@@ -143,14 +177,18 @@ func cleanValue(f field, v any, path string, p problems) any {
 	}
 }
 
-// cleanEnc accepts a well-formed EncString; an empty string means no value, as null does.
-func cleanEnc(v any, path string, p problems) any {
+// cleanEnc accepts a well-formed EncString of at most limit characters (no limit when 0); an empty
+// string means no value, as null does.
+func cleanEnc(v any, limit int, path string, p problems) any {
 	s, ok := v.(string)
 	switch {
 	case !ok:
 		p.add(path, "The value must be an encrypted string.")
 		return nil
 	case s == "":
+		return nil
+	case limit > 0 && httpx.TextLen(s) > limit:
+		p.add(path, httpx.EncryptedTooLongMessage(officialPath(path), limit))
 		return nil
 	case bwcrypto.CheckEncString(s) != nil:
 		p.add(path, "The value is not a valid encrypted string.")

@@ -25,7 +25,8 @@
 //
 // Files:
 //   - model.go: [Cipher], [Folder], cipher types, limits and sentinel errors.
-//   - clean.go: the shape of each item type and the check of every value in it.
+//   - clean.go: the shape of each item type and the check of every value in it, with the official
+//     length limits of encrypted values and validationErrors keys in the official property paths.
 //   - request.go: the request bodies ([CipherRequest], [FolderRequest], [ImportRequest], ...) and
 //     their validation.
 //   - response.go: CipherDetails and folder responses, with the document splice.

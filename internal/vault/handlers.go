@@ -139,7 +139,7 @@ func storeError(err error, what string) error {
 		return &httpx.Error{Status: http.StatusBadRequest, Message: staleMessage, Cause: err}
 	case errors.Is(err, ErrFolderNotFound):
 		return &httpx.Error{Status: http.StatusBadRequest, Message: "The model state is invalid.",
-			ValidationErrors: map[string][]string{"folderId": {"The folder does not exist."}}, Cause: err}
+			ValidationErrors: map[string][]string{"FolderId": {"The folder does not exist."}}, Cause: err}
 	}
 	return err
 }

@@ -41,7 +41,13 @@ const testBodyLimit = 64 << 10
 
 func newAPI(t testing.TB) *api {
 	t.Helper()
-	db := storagetest.OpenFresh(t, storagetest.Engines()[0])
+	return newAPIOn(t, storagetest.Engines()[0])
+}
+
+// newAPIOn is newAPI on a fresh database of the given engine.
+func newAPIOn(t testing.TB, eng storagetest.Engine) *api {
+	t.Helper()
+	db := storagetest.OpenFresh(t, eng)
 	a := &api{db: db, clock: clock.NewFake(t0)}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	h := &vault.Handlers{Store: vault.SQLStore{DB: db}, Accounts: fakeAccounts{}, Clock: a.clock,
@@ -244,43 +250,43 @@ func TestBadCipherInput(t *testing.T) {
 		{name: "malformed JSON", raw: `{"type":1,"name":`, status: 400},
 		{name: "two JSON values", raw: `{"type":1} {}`, status: 400},
 		{name: "empty body", raw: ` `, status: 400},
-		{name: "wrong JSON type", raw: `{"type":"login"}`, status: 400, field: "type"},
+		{name: "wrong JSON type", raw: `{"type":"login"}`, status: 400, field: "Type"},
 		{name: "missing name", edit: func(m map[string]any) { delete(m, "name") },
-			status: 400, field: "name"},
+			status: 400, field: "Name"},
 		{name: "plaintext name", edit: func(m map[string]any) { m["name"] = "GitHub" },
-			status: 400, field: "name"},
+			status: 400, field: "Name"},
 		{name: "bad MAC length", edit: func(m map[string]any) {
 			m["notes"] = "2.AAAAAAAAAAAAAAAAAAAAAA==|AAAAAAAAAAAAAAAAAAAAAA==|AAAA"
-		}, status: 400, field: "notes"},
+		}, status: 400, field: "Notes"},
 		{name: "plaintext password", edit: func(m map[string]any) { login(m)["password"] = "hunter2" },
-			status: 400, field: "login.password"},
+			status: 400, field: "Login.Password"},
 		{name: "plaintext uri", edit: func(m map[string]any) {
 			login(m)["uris"] = []any{map[string]any{"uri": "https://example.com"}}
-		}, status: 400, field: "login.uris[0].uri"},
+		}, status: 400, field: "Login.Uris[0].Uri"},
 		{name: "uris not a list", edit: func(m map[string]any) { login(m)["uris"] = "x" }, status: 400,
-			field: "login.uris"},
+			field: "Login.Uris"},
 		{name: "plaintext field value", edit: func(m map[string]any) {
 			m["fields"] = []any{map[string]any{"type": 0, "name": enc(t, "n"), "value": "plain"}}
-		}, status: 400, field: "fields[0].value"},
+		}, status: 400, field: "Fields[0].Value"},
 		{name: "plaintext password history", edit: func(m map[string]any) {
 			m["passwordHistory"] = []any{map[string]any{"password": "old",
 				"lastUsedDate": "2026-01-01T00:00:00Z"}}
-		}, status: 400, field: "passwordHistory[0].password"},
+		}, status: 400, field: "PasswordHistory[0].Password"},
 		{name: "bad history date", edit: func(m map[string]any) {
 			m["passwordHistory"] = []any{map[string]any{"password": enc(t, "p"), "lastUsedDate": "yesterday"}}
-		}, status: 400, field: "passwordHistory[0].lastUsedDate"},
+		}, status: 400, field: "PasswordHistory[0].LastUsedDate"},
 		{name: "bad cipher key", edit: func(m map[string]any) { m["key"] = "2.nope" },
-			status: 400, field: "key"},
-		{name: "unknown type", edit: func(m map[string]any) { m["type"] = 42 }, status: 400, field: "type"},
+			status: 400, field: "Key"},
+		{name: "unknown type", edit: func(m map[string]any) { m["type"] = 42 }, status: 400, field: "Type"},
 		{name: "bad reprompt", edit: func(m map[string]any) { m["reprompt"] = 7 },
-			status: 400, field: "reprompt"},
+			status: 400, field: "Reprompt"},
 		{name: "bad folder id", edit: func(m map[string]any) { m["folderId"] = "../x" },
-			status: 400, field: "folderId"},
+			status: 400, field: "FolderId"},
 		{name: "unknown folder", edit: func(m map[string]any) { m["folderId"] = newUser(t, a.db) },
-			status: 400, field: "folderId"},
+			status: 400, field: "FolderId"},
 		{name: "encrypted for someone else",
 			edit:   func(m map[string]any) { m["encryptedFor"] = newUser(t, a.db) },
-			status: 400, field: "encryptedFor"},
+			status: 400, field: "EncryptedFor"},
 		{name: "organization item", edit: func(m map[string]any) { m["organizationId"] = newUser(t, a.db) },
 			status: 400},
 	}
@@ -400,8 +406,8 @@ func TestOrganizationsAreRefusedForNow(t *testing.T) {
 	}
 	req["organizationId"] = nil
 	r = a.do(t, alice, "POST", "/api/ciphers/create", withCols(org))
-	assertError(t, r, http.StatusBadRequest, "collectionIds")
-	assertError(t, a.do(t, alice, "POST", "/api/ciphers/create", map[string]any{}), 400, "cipher")
+	assertError(t, r, http.StatusBadRequest, "CollectionIds")
+	assertError(t, a.do(t, alice, "POST", "/api/ciphers/create", map[string]any{}), 400, "Cipher")
 	created := a.must(t, alice, "POST", "/api/ciphers/create", withCols())
 	if created.json(t)["object"] != "cipherDetails" {
 		t.Fatalf("create without collections: %s", created.Body)
@@ -411,8 +417,8 @@ func TestOrganizationsAreRefusedForNow(t *testing.T) {
 func TestFolders(t *testing.T) {
 	a := newAPI(t)
 	alice := newUser(t, a.db)
-	assertError(t, a.do(t, alice, "POST", "/api/folders", map[string]any{"name": "plain"}), 400, "name")
-	assertError(t, a.do(t, alice, "POST", "/api/folders", map[string]any{}), 400, "name")
+	assertError(t, a.do(t, alice, "POST", "/api/folders", map[string]any{"name": "plain"}), 400, "Name")
+	assertError(t, a.do(t, alice, "POST", "/api/folders", map[string]any{}), 400, "Name")
 	name := enc(t, "Work")
 	f := a.must(t, alice, "POST", "/api/folders", map[string]any{"name": name}).json(t)
 	if f["name"] != name || f["object"] != "folder" || f["revisionDate"] != "2026-12-03T12:00:00.000Z" {
@@ -460,17 +466,17 @@ func TestImportIsAtomic(t *testing.T) {
 		field string
 	}{
 		{"bad item", func(m map[string]any) { m["ciphers"].([]any)[3].(map[string]any)["name"] = "plain" },
-			"ciphers[3].name"},
+			"Ciphers[3].Name"},
 		{"bad folder", func(m map[string]any) { m["folders"].([]any)[1].(map[string]any)["name"] = "plain" },
-			"folders[1].name"},
+			"Folders[1].Name"},
 		{"bad relationship", func(m map[string]any) {
 			rels := m["folderRelationships"].([]any)
 			m["folderRelationships"] = append(rels, map[string]any{"key": 0, "value": 9})
-		}, "folderRelationships[5]"},
+		}, "FolderRelationships[5]"},
 		{"unknown folder", func(m map[string]any) {
 			m["ciphers"].([]any)[4].(map[string]any)["folderId"] = newUser(t, a.db)
 			m["folderRelationships"] = m["folderRelationships"].([]any)[:4]
-		}, "folderId"},
+		}, "FolderId"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -570,5 +576,5 @@ func TestPartialAndMove(t *testing.T) {
 		t.Fatalf("after move out of the folder: %v", got)
 	}
 	r := a.do(t, alice, "PUT", "/api/ciphers/move", map[string]any{"ids": []any{c["id"]}, "folderId": bob})
-	assertError(t, r, 400, "folderId")
+	assertError(t, r, 400, "FolderId")
 }

@@ -53,21 +53,21 @@ func (h *Handlers) shareCipher(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if req.Cipher == nil {
-		return httpx.Invalid("cipher", "The item is required.")
+		return httpx.Invalid("Cipher", "The item is required.")
 	}
 	cols, err := parseCollectionIDs(req.CollectionIDs)
 	if err != nil {
 		return err
 	}
-	f, err := validateCipher(req.Cipher, userID)
+	f, err := validateCipher(req.Cipher, userID, "cipher.")
 	if err != nil {
 		return err
 	}
 	if f.OrganizationID == "" {
-		return httpx.Invalid("cipher.organizationId", "An item is shared with an organization.")
+		return httpx.Invalid("Cipher.OrganizationId", "An item is shared with an organization.")
 	}
 	if len(cols) == 0 {
-		return httpx.Invalid("collectionIds", "You must select at least one collection.")
+		return httpx.Invalid("CollectionIds", "You must select at least one collection.")
 	}
 	if err := h.checkOrganization(r.Context(), userID, f.OrganizationID, cols); err != nil {
 		return err

@@ -9,7 +9,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/castellan-vault/castellan/internal/bwcrypto"
 	"github.com/castellan-vault/castellan/internal/httpx"
 )
 
@@ -96,7 +95,7 @@ func (r *CipherRequest) validate(userID, prefix string, p problems) (cipherField
 	out.FolderID = optionalID(r.FolderID, prefix+"folderId", p)
 	out.OrganizationID = optionalID(r.OrganizationID, prefix+"organizationId", p)
 	if r.Key != nil {
-		if k, _ := cleanEnc(*r.Key, prefix+"key", p).(string); k != "" {
+		if k, _ := cleanEnc(*r.Key, 0, prefix+"key", p).(string); k != "" {
 			out.Key = k
 		}
 	}
@@ -120,10 +119,10 @@ func (r *CipherRequest) document(tf field, known bool, prefix string, p problems
 	if r.Name == nil || *r.Name == "" {
 		p.add(prefix+"name", "The name is required.")
 	} else {
-		doc["name"] = cleanEnc(*r.Name, prefix+"name", p)
+		doc["name"] = cleanEnc(*r.Name, maxEncShort, prefix+"name", p)
 	}
 	if r.Notes != nil {
-		doc["notes"] = cleanEnc(*r.Notes, prefix+"notes", p)
+		doc["notes"] = cleanEnc(*r.Notes, maxEncNotes, prefix+"notes", p)
 	}
 	doc["fields"] = cleanValue(field{kind: kindList, sub: fieldShape}, r.Fields, prefix+"fields", p)
 	doc["passwordHistory"] = cleanValue(field{kind: kindList, sub: historyShape}, r.PasswordHistory,
@@ -195,8 +194,8 @@ type FolderRequest struct {
 func (r *FolderRequest) validate(prefix string, p problems) string {
 	if r.Name == nil || *r.Name == "" {
 		p.add(prefix+"name", "The name is required.")
-	} else if bwcrypto.CheckEncString(*r.Name) != nil {
-		p.add(prefix+"name", "The value is not a valid encrypted string.")
+	} else {
+		cleanEnc(*r.Name, maxEncShort, prefix+"name", p)
 	}
 	if r.Name == nil {
 		return ""
