@@ -55,12 +55,19 @@ func loadServer(cfg *config.Server, cmd *cobra.Command, environ []string) error 
 
 // serve is the start-up sequence: each step fails with one clear line and leaves nothing behind that
 // a second attempt would trip over.
-func serve(ctx context.Context, cfg config.Server, cmd *cobra.Command) error {
+func serve(ctx context.Context, cfg config.Server, cmd *cobra.Command) (err error) {
 	started := time.Now()
 	logger, err := logging.New(cmd.ErrOrStderr(), cfg.LogLevel, cfg.LogFormat)
 	if err != nil {
 		return err
 	}
+	// Deferred first, so it runs last: after the jobs gave back their leases and the database
+	// closed, a clean stop is said in so many words.
+	defer func() {
+		if err == nil {
+			logger.Info("castellan stopped", "uptime", time.Since(started).Round(time.Second))
+		}
+	}()
 	var cert *tls.Certificate
 	if cfg.TLSCert != "" {
 		c, err := tlsutil.Load(cfg.TLSCert, cfg.TLSKey)

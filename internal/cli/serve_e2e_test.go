@@ -29,6 +29,9 @@ func TestServeOnEveryEngine(t *testing.T) {
 			id1 := instanceID(t, first.Log())
 			cert1, _ := os.ReadFile(first.CAFile)
 			first.Stop(t)
+			if !strings.Contains(first.Log(), "castellan stopped") {
+				t.Fatalf("no final line after SIGTERM:\n%s", first.Log())
+			}
 
 			second := castellantest.Start(t, castellantest.Options{DatabaseURL: dbURL, DataDir: dataDir})
 			checkAlive(t, second)

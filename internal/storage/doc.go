@@ -12,6 +12,8 @@
 //     ([ErrNotFound], [ErrConflict]).
 //   - migrate.go: goose migrations embedded from migrations/<dialect>/, numbered identically for every
 //     engine, and the refusal of a schema newer than this binary ([ErrSchemaTooNew]).
+//   - migrate_lock.go: the session lock that makes processes starting together on PostgreSQL or
+//     MariaDB migrate one after the other, and logs when one waits for another.
 //   - lock.go: named leases in the database, so that one castellan process runs each background job.
 //
 // Each concern (accounts, organizations, SSO, ...) defines its own store interface in its own package

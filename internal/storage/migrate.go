@@ -9,7 +9,6 @@ import (
 	"log/slog"
 
 	"github.com/pressly/goose/v3"
-	"github.com/pressly/goose/v3/lock"
 )
 
 //go:embed migrations
@@ -34,25 +33,23 @@ func (db *DB) provider(logger *slog.Logger) (*goose.Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load migrations: %w", err)
 	}
-	opts := []goose.ProviderOption{goose.WithDisableGlobalRegistry(true)}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	opts := []goose.ProviderOption{goose.WithDisableGlobalRegistry(true), goose.WithSlog(logger)}
 	var dialect goose.Dialect
 	switch db.dialect {
 	case SQLite:
 		dialect = goose.DialectSQLite3
 	case Postgres:
 		dialect = goose.DialectPostgres
-		// Several castellan processes may start at once against one PostgreSQL: an advisory lock
-		// makes them migrate one after the other.
-		locker, err := lock.NewPostgresSessionLocker()
-		if err != nil {
-			return nil, fmt.Errorf("make migration lock: %w", err)
-		}
-		opts = append(opts, goose.WithSessionLocker(locker))
 	case MySQL:
 		dialect = goose.DialectMySQL
 	}
-	if logger != nil {
-		opts = append(opts, goose.WithSlog(logger))
+	// Several castellan processes may start at once against one database server: a session lock
+	// makes them migrate one after the other (see migrationLock).
+	if db.dialect != SQLite {
+		opts = append(opts, goose.WithSessionLocker(migrationLock{dialect: db.dialect, logger: logger}))
 	}
 	p, err := goose.NewProvider(dialect, db.sql, fsys, opts...)
 	if err != nil {
