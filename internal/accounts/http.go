@@ -48,9 +48,9 @@ func (h *Handlers) Prelogin(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// SendVerificationEmail answers POST /identity/accounts/register/send-verification-email. With no
-// mail configured it returns the verification token as a JSON string, as the official server does
-// when e-mail verification is off.
+// SendVerificationEmail answers POST /identity/accounts/register/send-verification-email: with
+// e-mail verification on, 204 once the link is mailed (the clients then say "check your e-mail");
+// with it off, the verification token as a JSON string, as the official server does.
 func (h *Handlers) SendVerificationEmail(w http.ResponseWriter, r *http.Request) error {
 	var req struct {
 		Email                  string `json:"email"`
@@ -63,6 +63,10 @@ func (h *Handlers) SendVerificationEmail(w http.ResponseWriter, r *http.Request)
 	token, err := h.svc.StartRegistration(r.Context(), req.Email, req.Name)
 	if err != nil {
 		return err
+	}
+	if token == "" {
+		w.WriteHeader(http.StatusNoContent)
+		return nil
 	}
 	httpx.WriteJSON(w, http.StatusOK, token)
 	return nil

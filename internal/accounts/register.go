@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/mail"
 	"slices"
 	"strings"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/castellan-vault/castellan/internal/bwcrypto"
 	"github.com/castellan-vault/castellan/internal/httpx"
+	"github.com/castellan-vault/castellan/internal/secret"
 	"github.com/castellan-vault/castellan/internal/storage"
 )
 
@@ -34,7 +36,7 @@ const (
 type Registration struct {
 	Email             string
 	Name              string
-	VerificationToken string // from register/send-verification-email; "" for the legacy route
+	VerificationToken string // from send-verification-email's answer or mailed link; "" for legacy
 	// OrganizationUserID and OrgInviteToken come from an organization invitation's Join link: an
 	// invited address may register even where registration is closed, and its address counts as
 	// verified, since the invitation reached it.
@@ -80,9 +82,12 @@ func checkEmail(email string) error {
 	return nil
 }
 
-// StartRegistration answers register/send-verification-email. castellan sends no mail yet, so the
-// verification token is returned to the caller (as the official server does when e-mail
-// verification is off); it binds the address and name for register/finish.
+// StartRegistration answers register/send-verification-email. The verification token binds the
+// address and name for register/finish. With e-mail verification on (Config.VerifyEmail), the token
+// travels only as a link mailed to the address, and "" is returned; an address that already has an
+// account gets no mail and the same answer, as on the official server, so that the answer does not
+// tell whether an account exists. With verification off, the token is returned to the caller, as
+// the official server does then, and proves nothing about the address.
 func (s *Service) StartRegistration(ctx context.Context, email, name string) (string, error) {
 	email = NormalizeEmail(email)
 	if err := s.checkRegistrable(email); err != nil {
@@ -94,46 +99,110 @@ func (s *Service) StartRegistration(ctx context.Context, email, name string) (st
 	if len(name) > maxNameLen {
 		return "", httpx.Invalid("Name", fmt.Sprintf("The Name field must be at most %d characters.", maxNameLen))
 	}
+	token, expires, err := s.registrationToken(ctx, registrationClaims{Email: email, Name: name,
+		Mailed: s.cfg.VerifyEmail})
+	if err != nil || !s.cfg.VerifyEmail {
+		return token, err
+	}
+	return "", s.mailVerification(ctx, email, token, expires)
+}
+
+// registrationToken signs c, valid for registrationTokenTTL from now, and returns it with its expiry.
+func (s *Service) registrationToken(ctx context.Context, c registrationClaims) (string, time.Time, error) {
 	key, err := s.tokenKey(ctx)
 	if err != nil {
-		return "", err
+		return "", time.Time{}, err
 	}
-	payload, err := json.Marshal(registrationClaims{Email: email, Name: name,
-		Expires: s.clock.Now().Add(registrationTokenTTL).Unix()})
+	expires := s.clock.Now().Add(registrationTokenTTL)
+	c.Expires = expires.Unix()
+	payload, err := json.Marshal(c)
 	if err != nil {
-		return "", fmt.Errorf("make registration token: %w", err)
+		return "", time.Time{}, fmt.Errorf("make registration token: %w", err)
 	}
 	enc := base64.RawURLEncoding
-	return enc.EncodeToString(payload) + "." + enc.EncodeToString(macOf(key, payload)), nil
+	return enc.EncodeToString(payload) + "." + enc.EncodeToString(macOf(key, payload)), expires, nil
+}
+
+// mailVerification sends the verification link to an address without an account. A failed delivery
+// is a 500 whose message says what did not happen; its cause (never the token) goes to the log.
+func (s *Service) mailVerification(ctx context.Context, email, token string, expires time.Time) error {
+	_, err := s.store.UserByEmail(ctx, email)
+	if err == nil {
+		s.log.InfoContext(ctx, "registration verification not sent: the address has an account")
+		return nil
+	}
+	if !errors.Is(err, storage.ErrNotFound) {
+		return err
+	}
+	if err := s.mailer.SendRegistrationVerification(ctx, email, secret.String(token), expires); err != nil {
+		return &httpx.Error{Status: http.StatusInternalServerError,
+			Message: "The verification e-mail could not be sent. Try again later.", Cause: err}
+	}
+	s.log.InfoContext(ctx, "registration verification mailed")
+	return nil
 }
 
 type registrationClaims struct {
 	Email   string `json:"e"`
 	Name    string `json:"n"`
 	Expires int64  `json:"x"`
+	// Mailed marks a token that was only ever sent to the address by e-mail: holding it proves the
+	// address. A token returned in the answer proves nothing.
+	Mailed bool `json:"m,omitempty"`
 }
 
-// checkRegistrationToken verifies a token from StartRegistration for email.
-func (s *Service) checkRegistrationToken(ctx context.Context, token, email string) error {
-	bad := httpx.Invalid("EmailVerificationToken", "The e-mail verification token is invalid or has expired.")
+// Messages of e-mail verification at register/finish.
+const (
+	msgBadVerificationToken = "The e-mail verification token is invalid or has expired."
+	msgVerificationRequired = "This server verifies e-mail addresses: start creating the account again " +
+		"and follow the link it e-mails you."
+)
+
+// checkRegistrationToken verifies a token from StartRegistration for email and returns its claims.
+func (s *Service) checkRegistrationToken(ctx context.Context, token, email string) (registrationClaims, error) {
+	bad := httpx.Invalid("EmailVerificationToken", msgBadVerificationToken)
 	p, m, ok := strings.Cut(token, ".")
 	payload, err1 := base64.RawURLEncoding.DecodeString(p)
 	mac, err2 := base64.RawURLEncoding.DecodeString(m)
 	if !ok || err1 != nil || err2 != nil {
-		return bad
+		return registrationClaims{}, bad
 	}
 	key, err := s.tokenKey(ctx)
 	if err != nil {
-		return err
+		return registrationClaims{}, err
 	}
 	if !hmac.Equal(mac, macOf(key, payload)) {
-		return bad
+		return registrationClaims{}, bad
 	}
 	var c registrationClaims
 	if json.Unmarshal(payload, &c) != nil || c.Email != email || s.clock.Now().Unix() > c.Expires {
-		return bad
+		return registrationClaims{}, bad
 	}
-	return nil
+	return c, nil
+}
+
+// checkVerification applies e-mail verification to a registration and reports whether its address
+// counts as verified. An invitation proves the address. Otherwise, with verification on, a token
+// that was mailed must come along; with it off, a token is checked when sent but proves nothing.
+// A registration without a name takes the one the token carries.
+func (s *Service) checkVerification(ctx context.Context, r *Registration, invited bool) (bool, error) {
+	if r.VerificationToken == "" {
+		if s.cfg.VerifyEmail && !invited {
+			return false, httpx.Invalid("EmailVerificationToken", msgVerificationRequired)
+		}
+		return invited, nil
+	}
+	c, err := s.checkRegistrationToken(ctx, r.VerificationToken, r.Email)
+	if err != nil {
+		return false, err
+	}
+	if s.cfg.VerifyEmail && !c.Mailed && !invited {
+		return false, httpx.Invalid("EmailVerificationToken", msgBadVerificationToken)
+	}
+	if r.Name == "" {
+		r.Name = c.Name
+	}
+	return invited || c.Mailed, nil
 }
 
 // tokenKey returns the instance's registration-token MAC key, made once and kept in settings so
@@ -182,10 +251,9 @@ func (s *Service) Register(ctx context.Context, r Registration) (*User, error) {
 	if err := s.checkDomainBlock(ctx, r.Email); err != nil {
 		return nil, err
 	}
-	if r.VerificationToken != "" {
-		if err := s.checkRegistrationToken(ctx, r.VerificationToken, r.Email); err != nil {
-			return nil, err
-		}
+	verified, err := s.checkVerification(ctx, &r, invited)
+	if err != nil {
+		return nil, err
 	}
 	if err := checkRegistration(r); err != nil {
 		return nil, err
@@ -198,7 +266,7 @@ func (s *Service) Register(ctx context.Context, r Registration) (*User, error) {
 	u := &User{
 		ID: s.newID(), Email: r.Email, Name: r.Name, PasswordHash: hash, Hint: r.Hint, KDF: r.KDF,
 		Key: r.Key, PublicKey: r.PublicKey, PrivateKey: r.EncryptedPrivKey, SecurityStamp: s.newID(),
-		APIKey: newAPIKey(s.rand), Culture: "en-US", EmailVerified: invited,
+		APIKey: newAPIKey(s.rand), Culture: "en-US", EmailVerified: verified,
 		// castellan has no paid tier: every account gets what the clients gate on premium (TOTP codes,
 		// file attachments, reports).
 		Premium:   true,

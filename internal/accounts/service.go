@@ -13,6 +13,7 @@ import (
 
 	"github.com/castellan-vault/castellan/internal/clock"
 	"github.com/castellan-vault/castellan/internal/httpx"
+	"github.com/castellan-vault/castellan/internal/secret"
 	"github.com/castellan-vault/castellan/internal/settings"
 	"github.com/castellan-vault/castellan/internal/storage"
 )
@@ -32,6 +33,14 @@ type Config struct {
 	// PasswordIterations overrides the cost of new server-side hashes; 0 means PasswordIterations.
 	// Only tests lower it.
 	PasswordIterations int
+	// VerifyEmail makes new accounts prove their address: the registration token goes out only by
+	// mail (Options.Mailer) and register/finish requires it, unless an invitation proves the address.
+	VerifyEmail bool
+}
+
+// VerificationMailer delivers the link that verifies a new account's address (register.go).
+type VerificationMailer interface {
+	SendRegistrationVerification(ctx context.Context, email string, token secret.String, expires time.Time) error
 }
 
 // Options are the dependencies of a Service.
@@ -42,6 +51,8 @@ type Options struct {
 	Clock    clock.Clock
 	Rand     io.Reader
 	Logger   *slog.Logger
+	// Mailer sends the verification links; required with Config.VerifyEmail.
+	Mailer VerificationMailer
 }
 
 // Service holds the account rules: registration, prelogin, credential checks, the profile and the
@@ -53,6 +64,7 @@ type Service struct {
 	clock     clock.Clock
 	rand      io.Reader
 	log       *slog.Logger
+	mailer    VerificationMailer
 	dummyHash string
 
 	// ProfileOrganizations lists the organization memberships shown in the profile and in sync
@@ -76,8 +88,11 @@ func NewService(o Options) (*Service, error) {
 	if o.Config.PasswordIterations == 0 {
 		o.Config.PasswordIterations = PasswordIterations
 	}
+	if o.Config.VerifyEmail && o.Mailer == nil {
+		return nil, errors.New("accounts: e-mail verification needs a mailer")
+	}
 	s := &Service{store: o.Store, settings: o.Settings, cfg: o.Config, clock: o.Clock, rand: o.Rand,
-		log: o.Logger.With("component", "accounts")}
+		log: o.Logger.With("component", "accounts"), mailer: o.Mailer}
 	// Unknown e-mail addresses are checked against this hash, so that they take as long as known ones.
 	dummy, err := HashPassword(o.Rand, "castellan-unknown-user", o.Config.PasswordIterations)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 type AccountSettings struct {
 	RegistrationClosed  bool
 	RegistrationDomains []string
+	VerifyEmail         bool // new accounts prove their address with a link sent through Deps.Mail
 	Limits              identity.Limits
 	ClientIPHeader      string
 }
@@ -25,6 +26,7 @@ func AccountSettingsFrom(c config.Server) AccountSettings {
 	return AccountSettings{
 		RegistrationClosed:  c.Registration == "closed",
 		RegistrationDomains: c.RegistrationDomainList(),
+		VerifyEmail:         c.RegistrationVerifyEmail && c.SMTPHost != "",
 		Limits: identity.Limits{PerAccount: c.LoginFailuresPerAccount, PerAddress: c.LoginFailuresPerAddress,
 			Window: c.LoginFailureWindow},
 		ClientIPHeader: c.ClientIPHeader,
@@ -35,15 +37,21 @@ func AccountSettingsFrom(c config.Server) AccountSettings {
 // App.Identity and App.Verifier, and mounts the identity routes.
 func (a *App) mountIdentity(ctx context.Context) error {
 	d := a.deps
+	var mailer accounts.VerificationMailer
+	if d.Mail != nil {
+		mailer = registrationMailer{sender: d.Mail, publicURL: d.PublicURL}
+	}
 	svc, err := accounts.NewService(accounts.Options{
 		Store: accounts.SQLStore{DB: d.DB}, Settings: settings.SQLStore{DB: d.DB},
 		Config: accounts.Config{RegistrationClosed: d.Accounts.RegistrationClosed,
-			RegistrationDomains: d.Accounts.RegistrationDomains, PublicURL: d.PublicURL},
-		Clock: d.Clock, Rand: rand.Reader, Logger: d.Logger,
+			RegistrationDomains: d.Accounts.RegistrationDomains, PublicURL: d.PublicURL,
+			VerifyEmail: d.Accounts.VerifyEmail},
+		Clock: d.Clock, Rand: rand.Reader, Logger: d.Logger, Mailer: mailer,
 	})
 	if err != nil {
 		return fmt.Errorf("build accounts: %w", err)
 	}
+	a.logRegistration()
 	store := identity.SQLStore{DB: d.DB}
 	keys, err := identity.NewKeyRing(ctx, store, d.Clock, rand.Reader)
 	if err != nil {

@@ -49,6 +49,8 @@ type Server struct {
 
 	Registration        string `env:"CASTELLAN_REGISTRATION" envDefault:"open" flag:"registration" help:"open: anyone may create an account; closed: only invited users"`
 	RegistrationDomains string `env:"CASTELLAN_REGISTRATION_DOMAINS" flag:"registration-domains" help:"comma-separated e-mail domains that may register (default any domain)"`
+	// RegistrationVerifyEmail needs an SMTP server: without one, addresses are never verified.
+	RegistrationVerifyEmail bool `env:"CASTELLAN_REGISTRATION_VERIFY_EMAIL" envDefault:"true" flag:"registration-verify-email" help:"with an SMTP server, a new account must prove its e-mail address with a link castellan mails; false turns this off (without SMTP it is always off)"`
 
 	LoginFailuresPerAccount int           `env:"CASTELLAN_LOGIN_FAILURES_PER_ACCOUNT" envDefault:"10" flag:"login-failures-per-account" help:"failed logins per account in one window before logins for it answer 429"`
 	LoginFailuresPerAddress int           `env:"CASTELLAN_LOGIN_FAILURES_PER_ADDRESS" envDefault:"100" flag:"login-failures-per-address" help:"failed logins per client address in one window before logins from it answer 429"`

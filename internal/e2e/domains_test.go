@@ -83,6 +83,7 @@ func newDomainScenario(ctx context.Context, t *testing.T) *domainScenario {
 		"CASTELLAN_SMTP_SECURITY=starttls", "CASTELLAN_SMTP_CA_FILE=" + s.mail.CAFile,
 		"CASTELLAN_SMTP_USERNAME=castellan", "CASTELLAN_SMTP_PASSWORD=smtp-test-password",
 		"CASTELLAN_SMTP_FROM=Castellan <vault@example.com>",
+		"CASTELLAN_REGISTRATION_VERIFY_EMAIL=false", // e2e.Register takes the token from the answer
 	}})
 	callback := s.srv.URL + "/sso/oidc/callback"
 	s.idp = testpeers.StartOIDCProvider(t, testpeers.OIDCProviderConfig{

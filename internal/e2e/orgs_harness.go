@@ -24,17 +24,36 @@ import (
 // the admin client and the `castellan admin` command.
 
 // StartWithMail starts mailpit and a castellan that sends its mail there over STARTTLS with AUTH,
-// trusting mailpit's self-signed certificate through CASTELLAN_SMTP_CA_FILE.
+// trusting mailpit's self-signed certificate through CASTELLAN_SMTP_CA_FILE. Registration does not
+// verify addresses (CASTELLAN_REGISTRATION_VERIFY_EMAIL=false), so that Register takes the token from
+// the answer; StartWithVerifiedMail keeps the default.
 func StartWithMail(t testing.TB, databaseURL string) (*castellantest.Server, *testpeers.Mailpit) {
 	t.Helper()
 	mp := testpeers.StartMailpit(t)
-	srv := castellantest.Start(t, castellantest.Options{DatabaseURL: databaseURL, Env: []string{
+	env := append(MailpitEnv(mp), "CASTELLAN_REGISTRATION_VERIFY_EMAIL=false")
+	srv := castellantest.Start(t, castellantest.Options{DatabaseURL: databaseURL, Env: env})
+	return srv, mp
+}
+
+// StartWithVerifiedMail is StartWithMail with the default registration: new accounts prove their
+// address with the link castellan mails (RegisterByMail). extra adds environment variables.
+func StartWithVerifiedMail(t testing.TB, databaseURL string, extra ...string) (*castellantest.Server,
+	*testpeers.Mailpit) {
+	t.Helper()
+	mp := testpeers.StartMailpit(t)
+	env := append(MailpitEnv(mp), extra...)
+	srv := castellantest.Start(t, castellantest.Options{DatabaseURL: databaseURL, Env: env})
+	return srv, mp
+}
+
+// MailpitEnv is the environment that makes castellan send its mail to mp.
+func MailpitEnv(mp *testpeers.Mailpit) []string {
+	return []string{
 		"CASTELLAN_SMTP_HOST=" + mp.SMTPHost, "CASTELLAN_SMTP_PORT=" + strconv.Itoa(mp.SMTPPort),
 		"CASTELLAN_SMTP_SECURITY=starttls", "CASTELLAN_SMTP_USERNAME=castellan",
 		"CASTELLAN_SMTP_PASSWORD=smtp-test-password", "CASTELLAN_SMTP_FROM=Castellan <vault@example.com>",
 		"CASTELLAN_SMTP_CA_FILE=" + mp.CAFile,
-	}})
-	return srv, mp
+	}
 }
 
 // Invitation is what the Join link of an invitation e-mail carries.
