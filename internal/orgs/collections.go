@@ -21,15 +21,13 @@ type CollectionRequest struct {
 const maxCollectionNameLen = 1000
 
 func (r CollectionRequest) validate() error {
-	if len(r.Name) > maxCollectionNameLen {
-		return httpx.Invalid("Name",
-			fmt.Sprintf("The field Name exceeds the maximum encrypted value length of %d.",
-				maxCollectionNameLen))
+	if httpx.TextLen(r.Name) > maxCollectionNameLen {
+		return httpx.TooLongEncrypted("Name", maxCollectionNameLen)
 	}
 	if err := checkEnc("Name", r.Name, bwcrypto.EncAESCBC256HMAC); err != nil {
 		return err
 	}
-	if len(r.ExternalID) > maxExternalIDLen {
+	if httpx.TextLen(r.ExternalID) > maxExternalIDLen {
 		return httpx.Invalid("ExternalId", fmt.Sprintf(
 			"The field ExternalId must be a string with a maximum length of %d.", maxExternalIDLen))
 	}

@@ -27,11 +27,11 @@ func (r GroupRequest) validate() error {
 	switch {
 	case strings.TrimSpace(r.Name) == "":
 		return httpx.Invalid("Name", "The Name field is required.")
-	case len([]rune(r.Name)) > maxGroupNameLen:
+	case httpx.TextLen(r.Name) > maxGroupNameLen:
 		return httpx.Invalid("Name",
 			fmt.Sprintf("The field Name must be a string with a maximum length of %d.",
 				maxGroupNameLen))
-	case len(r.ExternalID) > maxExternalIDLen:
+	case httpx.TextLen(r.ExternalID) > maxExternalIDLen:
 		return httpx.Invalid("ExternalId", fmt.Sprintf(
 			"The field ExternalId must be a string with a maximum length of %d.", maxExternalIDLen))
 	}

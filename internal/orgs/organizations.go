@@ -45,11 +45,11 @@ func checkOrgFields(name, business, billing string) error {
 	switch {
 	case strings.TrimSpace(name) == "":
 		return httpx.Invalid("Name", "The Name field is required.")
-	case len([]rune(name)) > maxOrgNameLen:
+	case httpx.TextLen(name) > maxOrgNameLen:
 		return httpx.Invalid("Name",
 			fmt.Sprintf("The field Name must be a string with a maximum length of %d.",
 				maxOrgNameLen))
-	case len([]rune(business)) > maxBusinessNameLen:
+	case httpx.TextLen(business) > maxBusinessNameLen:
 		return httpx.Invalid("BusinessName", fmt.Sprintf(
 			"The field BusinessName must be a string with a maximum length of %d.", maxBusinessNameLen))
 	case !validEmail(accounts.NormalizeEmail(billing)):
@@ -97,6 +97,9 @@ func (r CreateRequest) validate() error {
 		return err
 	}
 	if r.CollectionName != "" {
+		if httpx.TextLen(r.CollectionName) > maxCollectionNameLen {
+			return httpx.TooLongEncrypted("CollectionName", maxCollectionNameLen)
+		}
 		return checkEnc("CollectionName", r.CollectionName, bwcrypto.EncAESCBC256HMAC)
 	}
 	return nil

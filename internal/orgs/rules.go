@@ -124,7 +124,7 @@ func normalizeEmails(list []string) ([]string, error) {
 
 // validEmail reports whether e is one bare address with a local part and a dotted domain.
 func validEmail(e string) bool {
-	if e == "" || len(e) > maxEmailLen || strings.ContainsAny(e, " \t\r\n<>,;\"") {
+	if e == "" || httpx.TextLen(e) > maxEmailLen || strings.ContainsAny(e, " \t\r\n<>,;\"") {
 		return false
 	}
 	a, err := mail.ParseAddress(e)
