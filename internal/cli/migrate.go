@@ -1,8 +1,8 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
-	"io"
 
 	"github.com/spf13/cobra"
 
@@ -17,12 +17,15 @@ func newMigrate(environ []string) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "migrate",
 		Short: "Apply database migrations, or show the current and latest schema version",
-		Args:  cobra.NoArgs,
+		Long: "Apply the database migrations this castellan knows (castellan serve does the same at start).\n" +
+			"With --status, only show the database's schema version and the latest one: nothing is created\n" +
+			"or changed, not even a missing SQLite file or its folder.",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := loadServer(&cfg, cmd, environ); err != nil {
 				return err
 			}
-			logger, err := logging.New(io.Discard, "error", "text")
+			logger, err := logging.New(cmd.ErrOrStderr(), cfg.LogLevel, cfg.LogFormat)
 			if err != nil {
 				return err
 			}
@@ -30,7 +33,10 @@ func newMigrate(environ []string) *cobra.Command {
 			if err != nil {
 				return &config.Error{Var: "DATABASE_URL", Reason: err.Error()}
 			}
-			db, err := storage.Open(cmd.Context(), target, storage.OpenOptions{})
+			db, err := storage.Open(cmd.Context(), target, storage.OpenOptions{Existing: statusOnly})
+			if errors.Is(err, storage.ErrNoDatabase) {
+				return printNoDatabase(cmd, target)
+			}
 			if err != nil {
 				return &config.Error{Var: "DATABASE_URL", Reason: err.Error()}
 			}
@@ -39,17 +45,33 @@ func newMigrate(environ []string) *cobra.Command {
 			if statusOnly {
 				st, err = db.Status(cmd.Context())
 			} else {
-				st, err = db.Migrate(cmd.Context(), logger)
+				st, err = db.Migrate(cmd.Context(), logger.With("component", "migrate"))
 			}
 			if err != nil {
 				return err
 			}
-			_, err = fmt.Fprintf(cmd.OutOrStdout(), "database: %s\ncurrent version: %d\nlatest version: %d\n",
-				target.Safe, st.Current, st.Latest)
+			current := fmt.Sprint(st.Current)
+			if st.Current == 0 {
+				current += " (empty database: castellan migrate creates the schema)"
+			}
+			_, err = fmt.Fprintf(cmd.OutOrStdout(), "database: %s\ncurrent version: %s\nlatest version: %d\n",
+				target.Safe, current, st.Latest)
 			return err
 		},
 	}
 	cmd.Flags().BoolVar(&statusOnly, "status", false, "only show the current and latest version; change nothing")
 	config.Bind(cmd.Flags(), &cfg)
 	return cmd
+}
+
+// printNoDatabase is migrate --status on a SQLite file that does not exist.
+func printNoDatabase(cmd *cobra.Command, target storage.Target) error {
+	latest, err := storage.LatestVersion(target.Dialect)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(cmd.OutOrStdout(), "database: %s\ncurrent version: none (no database: the file "+
+		"does not exist; castellan migrate or castellan serve creates it)\nlatest version: %d\n",
+		target.Safe, latest)
+	return err
 }

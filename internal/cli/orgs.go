@@ -43,7 +43,10 @@ func openOrgStore(ctx context.Context, cmd *cobra.Command, cfg *config.Server,
 	if err != nil {
 		return nil, &config.Error{Var: "DATABASE_URL", Reason: err.Error()}
 	}
-	db, err := storage.Open(ctx, target, storage.OpenOptions{})
+	db, err := storage.Open(ctx, target, storage.OpenOptions{Existing: true})
+	if errors.Is(err, storage.ErrNoDatabase) {
+		return nil, fmt.Errorf("%w: run castellan migrate (or start castellan serve) first", err)
+	}
 	if err != nil {
 		return nil, &config.Error{Var: "DATABASE_URL", Reason: err.Error()}
 	}

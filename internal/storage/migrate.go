@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"database/sql"
 	"embed"
 	"errors"
 	"fmt"
@@ -58,13 +59,58 @@ func (db *DB) provider(logger *slog.Logger) (*goose.Provider, error) {
 	return p, nil
 }
 
-// Status reports the database's schema version and the latest this binary knows.
-func (db *DB) Status(ctx context.Context) (SchemaStatus, error) {
-	p, err := db.provider(nil)
+// LatestVersion returns the highest migration version this binary knows for dialect d.
+func LatestVersion(d Dialect) (int64, error) {
+	fsys, err := Migrations(d)
 	if err != nil {
-		return SchemaStatus{}, err
+		return 0, fmt.Errorf("load migrations: %w", err)
 	}
-	return status(ctx, p)
+	names, err := fs.Glob(fsys, "*.sql")
+	if err != nil {
+		return 0, fmt.Errorf("load migrations: %w", err)
+	}
+	var latest int64
+	for _, n := range names {
+		v, err := goose.NumericComponent(n)
+		if err != nil {
+			return 0, fmt.Errorf("load migrations: %w", err)
+		}
+		latest = max(latest, v)
+	}
+	return latest, nil
+}
+
+// Status reports the database's schema version and the latest this binary knows. It only reads:
+// on a database castellan never migrated it reports version 0 without creating goose's version
+// table (goose's own version query would), and it takes no lock, so it answers while another
+// process migrates.
+func (db *DB) Status(ctx context.Context) (SchemaStatus, error) {
+	var st SchemaStatus
+	var err error
+	if st.Latest, err = LatestVersion(db.dialect); err != nil {
+		return st, err
+	}
+	var exists int
+	if err := db.QueryRowContext(ctx, versionTableExists[db.dialect]).Scan(&exists); err != nil {
+		return st, fmt.Errorf("read schema version: %w", err)
+	}
+	if exists == 0 {
+		return st, nil
+	}
+	var cur sql.NullInt64
+	if err := db.QueryRowContext(ctx, `SELECT MAX(version_id) FROM goose_db_version`).Scan(&cur); err != nil {
+		return st, fmt.Errorf("read schema version: %w", err)
+	}
+	st.Current = cur.Int64
+	return st, nil
+}
+
+// versionTableExists counts goose's version table in the database castellan is connected to (1 or 0).
+var versionTableExists = map[Dialect]string{
+	SQLite:   `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'goose_db_version'`,
+	Postgres: `SELECT COUNT(*) FROM (SELECT to_regclass('goose_db_version') AS t) v WHERE t IS NOT NULL`,
+	MySQL: `SELECT COUNT(*) FROM information_schema.tables
+		WHERE table_schema = DATABASE() AND table_name = 'goose_db_version'`,
 }
 
 func status(ctx context.Context, p *goose.Provider) (SchemaStatus, error) {

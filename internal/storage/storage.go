@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -65,18 +66,29 @@ type DB struct {
 	safe    string
 }
 
+// ErrNoDatabase means OpenOptions.Existing was asked for and the SQLite file does not exist.
+var ErrNoDatabase = errors.New("no database")
+
 // OpenOptions tune Open.
 type OpenOptions struct {
 	// ConnectTimeout bounds the first connection; zero means 10 seconds.
 	ConnectTimeout time.Duration
+	// Existing opens only a database that is already there: for SQLite, a missing file is
+	// ErrNoDatabase and neither it nor its folder is created. For commands that only read or
+	// that work on a migrated database (migrate --status, orgs).
+	Existing bool
 }
 
 // Open connects to the database described by target and checks that it answers. For SQLite it creates
-// the file's folder if needed.
+// the file's folder if needed, unless opts.Existing.
 func Open(ctx context.Context, target Target, opts OpenOptions) (*DB, error) {
 	if target.Dialect == SQLite {
-		path := strings.TrimPrefix(strings.SplitN(target.DSN, "?", 2)[0], "file:")
-		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		path := target.Path()
+		if opts.Existing {
+			if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+				return nil, fmt.Errorf("%w: %s does not exist", ErrNoDatabase, path)
+			}
+		} else if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 			return nil, fmt.Errorf("create the database folder: %w", err)
 		}
 	}

@@ -59,6 +59,14 @@ func ParseURL(raw, dataDir string) (Target, error) {
 	return Target{}, fmt.Errorf("unsupported scheme %q (want sqlite, postgres, postgresql or mysql)", scheme)
 }
 
+// Path returns the file of a SQLite target ("" for the other engines).
+func (t Target) Path() string {
+	if t.Dialect != SQLite {
+		return ""
+	}
+	return strings.TrimPrefix(strings.SplitN(t.DSN, "?", 2)[0], "file:")
+}
+
 func sqliteTarget(path string) (Target, error) {
 	return Target{
 		Dialect: SQLite, Driver: "sqlite",
