@@ -2,7 +2,9 @@ package orgs
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 
 	"github.com/castellan-vault/castellan/internal/accounts"
@@ -170,14 +172,23 @@ type KeysResponse struct {
 	Object     string  `json:"object"`
 }
 
-// Keys returns the organization's public key and wrapped private key to a confirmed member.
+// Keys returns the organization's public key and wrapped private key to a confirmed member. Any
+// other logged-in caller gets the public key alone, as the official server hands it out: a person
+// accepting an invitation needs it to enrol in account recovery before they are a member
+// (GET .../keys from the web vault, .../public-key from castellan's pages), and it is no secret.
 func (s *Service) Keys(ctx context.Context, userID, orgID string) (KeysResponse, error) {
-	if _, err := actorIn(ctx, s.store, orgID, userID); err != nil {
+	_, err := actorIn(ctx, s.store, orgID, userID)
+	var he *httpx.Error
+	member := err == nil
+	if err != nil && (!errors.As(err, &he) || he.Status != http.StatusNotFound) {
 		return KeysResponse{}, err
 	}
 	o, err := s.store.Organization(ctx, orgID)
 	if err != nil {
 		return KeysResponse{}, storeNotFound(err)
+	}
+	if !member {
+		return KeysResponse{PublicKey: o.PublicKey, Object: "organizationKeys"}, nil
 	}
 	return KeysResponse{PublicKey: o.PublicKey, PrivateKey: optional(o.PrivateKey),
 		Object: "organizationKeys"}, nil
