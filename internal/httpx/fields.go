@@ -53,3 +53,16 @@ func FieldName(path string) string {
 	}
 	return strings.Join(segs, ".")
 }
+
+// TruncateText shortens s to at most limit units as TextLen counts them, cutting between
+// characters; it is for text castellan stores on someone's behalf (a name an identity provider
+// sends), where refusing is not an option.
+func TruncateText(s string, limit int) string {
+	n := 0
+	for i, r := range s {
+		if n += utf16.RuneLen(r); n > limit {
+			return s[:i]
+		}
+	}
+	return s
+}

@@ -66,3 +66,21 @@ func TestTooLongEncryptedMessage(t *testing.T) {
 		t.Fatalf("%+v", e)
 	}
 }
+
+func TestTruncateText(t *testing.T) {
+	cases := []struct {
+		s     string
+		limit int
+		want  string
+	}{
+		{"Alice", 50, "Alice"},
+		{strings.Repeat("漢", 60), 50, strings.Repeat("漢", 50)},
+		{strings.Repeat("😀", 30), 50, strings.Repeat("😀", 25)},
+		{"a" + strings.Repeat("😀", 25), 50, "a" + strings.Repeat("😀", 24)}, // no half of a pair
+	}
+	for _, c := range cases {
+		if got := httpx.TruncateText(c.s, c.limit); got != c.want || httpx.TextLen(got) > c.limit {
+			t.Errorf("TruncateText(%q, %d) = %q, want %q", c.s, c.limit, got, c.want)
+		}
+	}
+}
