@@ -137,7 +137,7 @@ func TestRegistrationRefusals(t *testing.T) {
 		{"BadEmail", mutate(func(m map[string]any) {
 			m["email"] = "Ada <ada@example.com>"
 		}), "Email"},
-		{"WrongTypeField", mutate(func(m map[string]any) { m["name"] = 42 }), "name"},
+		{"WrongTypeField", mutate(func(m map[string]any) { m["name"] = 42 }), "Name"},
 		{"BadVerificationToken", mutate(func(m map[string]any) { m["emailVerificationToken"] = "abc.def" }),
 			"EmailVerificationToken"},
 	}

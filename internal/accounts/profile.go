@@ -173,9 +173,9 @@ func (s *Service) UpdateProfile(ctx context.Context, userID string, p ProfileUpd
 		u.Culture = *p.Culture
 	}
 	switch {
-	case len(u.Name) > maxNameLen:
+	case httpx.TextLen(u.Name) > maxNameLen:
 		return ProfileResponse{}, httpx.Invalid("Name", fmt.Sprintf("The Name field must be at most %d characters.", maxNameLen))
-	case len(u.Hint) > maxHintLen:
+	case httpx.TextLen(u.Hint) > maxHintLen:
 		return ProfileResponse{}, httpx.Invalid("MasterPasswordHint",
 			fmt.Sprintf("The MasterPasswordHint field must be at most %d characters.", maxHintLen))
 	case u.Culture == "" || len(u.Culture) > 32:

@@ -76,7 +76,7 @@ func checkEmail(email string) error {
 		return httpx.Invalid("Email", "The Email field is required.")
 	}
 	a, err := mail.ParseAddress(email)
-	if len(email) > maxEmailLen || err != nil || a.Address != email || a.Name != "" {
+	if httpx.TextLen(email) > maxEmailLen || err != nil || a.Address != email || a.Name != "" {
 		return httpx.Invalid("Email", "The Email field is not a valid e-mail address.")
 	}
 	return nil
@@ -96,7 +96,7 @@ func (s *Service) StartRegistration(ctx context.Context, email, name string) (st
 	if err := s.checkDomainBlock(ctx, email); err != nil {
 		return "", err
 	}
-	if len(name) > maxNameLen {
+	if httpx.TextLen(name) > maxNameLen {
 		return "", httpx.Invalid("Name", fmt.Sprintf("The Name field must be at most %d characters.", maxNameLen))
 	}
 	token, expires, err := s.registrationToken(ctx, registrationClaims{Email: email, Name: name,
@@ -301,10 +301,10 @@ func (s *Service) checkInvitation(ctx context.Context, r Registration) (bool, er
 
 // checkRegistration checks the client's values: a KDF within the limits, and well-formed keys.
 func checkRegistration(r Registration) error {
-	if len(r.Name) > maxNameLen {
+	if httpx.TextLen(r.Name) > maxNameLen {
 		return httpx.Invalid("Name", fmt.Sprintf("The Name field must be at most %d characters.", maxNameLen))
 	}
-	if len(r.Hint) > maxHintLen {
+	if httpx.TextLen(r.Hint) > maxHintLen {
 		return httpx.Invalid("MasterPasswordHint",
 			fmt.Sprintf("The MasterPasswordHint field must be at most %d characters.", maxHintLen))
 	}

@@ -57,9 +57,7 @@ func userWhereIn(ctx context.Context, q storage.Querier, where string, arg any) 
 // with set-password), the instance's default KDF, and a fresh id, security stamp and API key.
 func (s *Service) NewSSOUser(email, name string, emailVerified bool) *User {
 	now := s.clock.Now()
-	if len([]rune(name)) > maxNameLen {
-		name = string([]rune(name)[:maxNameLen])
-	}
+	name = httpx.TruncateText(name, maxNameLen)
 	return &User{
 		ID: s.newID(), Email: NormalizeEmail(email), Name: name, EmailVerified: emailVerified,
 		KDF: bwcrypto.DefaultKDF(), SecurityStamp: s.newID(), APIKey: newAPIKey(s.rand), Culture: "en-US",
