@@ -23,7 +23,7 @@ func PolicySettingsFrom(c config.Server) PolicySettings {
 
 // mountPolicies builds the policy service, sets App.Policies, makes the organizations ask it before
 // a membership becomes active and the token endpoint ask it before a password login, and mounts the
-// policy and account recovery routes. It needs App.Accounts, App.Identity, App.Orgs and App.SSO.
+// policy and account recovery routes, and the policies an invitation's holder may read. It needs App.Accounts, App.Identity, App.Orgs and App.SSO.
 func (a *App) mountPolicies(context.Context) error {
 	d := a.deps
 	svc := policies.NewService(policies.Options{
@@ -39,6 +39,8 @@ func (a *App) mountPolicies(context.Context) error {
 	for _, r := range h.Routes() {
 		a.mux.Handle(r.Pattern, a.authed(r.Handler))
 	}
+	a.mux.Handle("GET /api/organizations/{orgId}/policies/token",
+		a.public(h.InvitationHandler(a.Orgs.ValidateInviteToken)))
 	return nil
 }
 

@@ -44,5 +44,7 @@
 //   - membership.go: the checks before a membership becomes active.
 //   - login.go: Require SSO for the token endpoint.
 //   - recovery.go: enrollment, recovery details and the administrator's password reset.
+//   - invitation.go: the enabled policies an invitation's holder reads before accepting
+//     (GET .../policies/token, no access token).
 //   - response.go, http.go: the wire shapes and the routes.
 package policies
