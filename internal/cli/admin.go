@@ -59,9 +59,11 @@ func newAdmin(environ []string) *cobra.Command {
 	pf.StringVar(&e.server, "server", "", "castellan's URL, e.g. https://vault.example.com [$"+envAdminServer+"]")
 	pf.StringVar(&e.caFile, "ca-file", "", "PEM file of the CA to trust for the server, e.g. its self-signed "+
 		"certificate [$"+envAdminCAFile+"]")
-	pf.StringVar(&e.email, "email", "", "your e-mail address [$"+envAdminEmail+"]")
-	// `members invite` uses --email for the invitees, which hides this one there.
-	pf.StringVar(&e.email, "admin-email", "", "your e-mail address, where --email names someone else")
+	pf.StringVar(&e.email, "admin-email", "", "your e-mail address [$"+envAdminEmail+"]")
+	// --email was the first name of --admin-email. `members invite` takes --email for the invitees,
+	// so one name could not serve everywhere; the old one stays, hidden, for scripts that use it.
+	pf.StringVar(&e.email, "email", "", "your e-mail address")
+	_ = pf.MarkDeprecated("email", "use --admin-email")
 	pf.StringVar(&e.passwordFile, "password-file", "", "file whose first line is your master password "+
 		"[$"+envAdminPasswordFile+"] (or set $"+envAdminPassword+")")
 	pf.BoolVar(&e.jsonOut, "json", false, "print results as JSON")
@@ -95,7 +97,7 @@ func (e *adminEnv) settings() error {
 		return errors.New("no server: pass --server or set " + envAdminServer)
 	}
 	if e.email == "" {
-		return errors.New("no e-mail address: pass --email or set " + envAdminEmail)
+		return errors.New("no e-mail address: pass --admin-email or set " + envAdminEmail)
 	}
 	return nil
 }

@@ -82,8 +82,8 @@ func (e *adminEnv) membersInviteCmd() *cobra.Command {
 			"--collection takes ID[:ro][:hide][:manage]: read-only, hide passwords, or manage the collection.\n" +
 			"--permission (for --type custom) takes the official names, e.g. manageUsers, manageGroups,\n" +
 			"editAnyCollection.\n\n" +
-			"Here --email names the people to invite; give your own address with --admin-email or\n" +
-			"$CASTELLAN_ADMIN_EMAIL.",
+			"--email names the people to invite; your own address is --admin-email or\n" +
+			"$CASTELLAN_ADMIN_EMAIL, as in every admin command.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var err error

@@ -19,7 +19,7 @@ func newMigrate(environ []string) *cobra.Command {
 		Short: "Apply database migrations, or show the current and latest schema version",
 		Long: "Apply the database migrations this castellan knows (castellan serve does the same at start).\n" +
 			"With --status, only show the database's schema version and the latest one: nothing is created\n" +
-			"or changed, not even a missing SQLite file or its folder.",
+			"or changed, not even a missing SQLite file or its folder.\n\n" + config.SecretsHelp(&config.Server{}, dbSettings...),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := loadServer(&cfg, cmd, environ); err != nil {
@@ -60,9 +60,14 @@ func newMigrate(environ []string) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&statusOnly, "status", false, "only show the current and latest version; change nothing")
-	config.Bind(cmd.Flags(), &cfg)
+	config.BindOnly(cmd.Flags(), &cfg, append(dbSettings, "CASTELLAN_LOG_LEVEL", "CASTELLAN_LOG_FORMAT")...)
 	return cmd
 }
+
+// dbSettings are the settings of the commands that work on the database directly (migrate, orgs).
+// They still read, and check, the whole configuration from the environment, so that a mistake in
+// it shows up before it stops castellan serve.
+var dbSettings = []string{"DATABASE_URL", "CASTELLAN_DATA_DIR"}
 
 // printNoDatabase is migrate --status on a SQLite file that does not exist.
 func printNoDatabase(cmd *cobra.Command, target storage.Target) error {

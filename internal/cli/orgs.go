@@ -27,6 +27,8 @@ func newOrgs(environ []string) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "orgs",
 		Short: "Instance administration of organizations, directly in the database (seats)",
+		Long: "Instance administration of organizations, directly in the database that DATABASE_URL names\n" +
+			"(the same as the server's; it must be migrated).\n\n" + config.SecretsHelp(&config.Server{}, dbSettings...),
 	}
 	cmd.AddCommand(newOrgsList(environ), newOrgsSetSeats(environ))
 	return cmd
@@ -93,7 +95,7 @@ func newOrgsList(environ []string) *cobra.Command {
 			return w.Flush()
 		},
 	}
-	config.Bind(cmd.Flags(), &cfg)
+	config.BindOnly(cmd.Flags(), &cfg, dbSettings...)
 	return cmd
 }
 
@@ -125,7 +127,7 @@ func newOrgsSetSeats(environ []string) *cobra.Command {
 			return setSeats(ctx, cmd, orgs.NewSQLStore(db), orgID, seats)
 		},
 	}
-	config.Bind(cmd.Flags(), &cfg)
+	config.BindOnly(cmd.Flags(), &cfg, dbSettings...)
 	return cmd
 }
 

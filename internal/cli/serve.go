@@ -31,7 +31,7 @@ func newServe(environ []string) *cobra.Command {
 		Use:   "serve",
 		Short: "Run the castellan server",
 		Long: "Run the castellan server. Every setting comes from an environment variable or the matching\n" +
-			"flag (flags win). Migrations run at start.",
+			"flag (flags win). Migrations run at start.\n\n" + config.SecretsHelp(&config.Server{}),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := loadServer(&cfg, cmd, environ); err != nil {

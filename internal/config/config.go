@@ -3,9 +3,10 @@
 //
 // Every setting is one field of [Server], described by struct tags: `env` names the variable (read
 // by caarlos0/env), `flag` the command-line flag, `help` the text shown by --help and in the README.
-// Flags win over variables. A setting tagged `secret:"true"` may instead be given as a file whose path
-// is in the variable with a _FILE suffix, and its value is never printed. Unknown CASTELLAN_ variables
-// and bad values are errors that name the variable.
+// Flags win over variables. A setting tagged `secret:"true"` has no flag (a command line is visible
+// to every user of the machine); it may instead be given as a file whose path is in the variable
+// with a _FILE suffix, and its value is never printed. Unknown CASTELLAN_ variables and bad values
+// are errors that name the variable.
 package config
 
 import (
@@ -26,7 +27,7 @@ type Server struct {
 	PublicURL string `env:"CASTELLAN_PUBLIC_URL" flag:"public-url" help:"origin (scheme, host and port, no path) that clients and identity providers use; every absolute URL castellan writes derives from it (default https://, or http:// with --insecure-http, plus the listen address, with localhost for a wildcard host such as 0.0.0.0)"`
 	DataDir   string `env:"CASTELLAN_DATA_DIR" envDefault:"./data" flag:"data-dir" help:"folder for the SQLite database, the generated TLS certificate, keys and mail files"`
 
-	DatabaseURL secret.String `env:"DATABASE_URL" flag:"database-url" secret:"true" help:"sqlite:///path/file.db, postgres://user:pass@host:port/db, or mysql://user:pass@host:port/db (default: SQLite file castellan.db in the data folder)"`
+	DatabaseURL secret.String `env:"DATABASE_URL" secret:"true" help:"sqlite:///path/file.db, postgres://user:pass@host:port/db, or mysql://user:pass@host:port/db (default: SQLite file castellan.db in the data folder)"`
 
 	TLSCert      string `env:"CASTELLAN_TLS_CERT" flag:"tls-cert" help:"PEM certificate file; with neither this nor the key, castellan makes and keeps a self-signed certificate for localhost and 127.0.0.1"`
 	TLSKey       string `env:"CASTELLAN_TLS_KEY" flag:"tls-key" help:"PEM private key file for the certificate"`
@@ -42,7 +43,7 @@ type Server struct {
 	SMTPPort     int           `env:"CASTELLAN_SMTP_PORT" flag:"smtp-port" help:"SMTP server port (default by security: 587 for starttls, 465 for force_tls, 25 for off)"`
 	SMTPSecurity string        `env:"CASTELLAN_SMTP_SECURITY" envDefault:"starttls" flag:"smtp-security" help:"starttls (STARTTLS required), force_tls (TLS from the first byte) or off (plain text)"`
 	SMTPUsername string        `env:"CASTELLAN_SMTP_USERNAME" flag:"smtp-username" help:"SMTP AUTH user name; without it, castellan does not authenticate"`
-	SMTPPassword secret.String `env:"CASTELLAN_SMTP_PASSWORD" flag:"smtp-password" secret:"true" help:"SMTP AUTH password"`
+	SMTPPassword secret.String `env:"CASTELLAN_SMTP_PASSWORD" secret:"true" help:"SMTP AUTH password"`
 	SMTPFrom     string        `env:"CASTELLAN_SMTP_FROM" flag:"smtp-from" help:"sender address of every message, optionally with a display name (default castellan@ plus the public URL's host)"`
 	SMTPTimeout  time.Duration `env:"CASTELLAN_SMTP_TIMEOUT" envDefault:"15s" flag:"smtp-timeout" help:"how long one message may take to send, connection included"`
 	SMTPCAFile   string        `env:"CASTELLAN_SMTP_CA_FILE" flag:"smtp-ca-file" help:"PEM file of certificate authorities to trust for the SMTP server instead of the system ones"`
@@ -148,8 +149,8 @@ func ParseLevel(s string) (slog.Level, error) {
 	return 0, fmt.Errorf("unknown level %q: want debug, info, warn or error", s)
 }
 
-// Error is a configuration problem with one variable. Its text names the variable and never contains
-// the value of a secret.
+// Error is a configuration problem with one variable. Its text names the variable (or the flag, for
+// a value given by flag) and never contains the value of a secret.
 type Error struct {
 	Var    string
 	Reason string

@@ -91,8 +91,8 @@ func TestErrorsNameTheVariable(t *testing.T) {
 
 func TestEverySettingIsDocumented(t *testing.T) {
 	for _, s := range Settings(&Server{}) {
-		if s.Flag == "" || s.Help == "" {
-			t.Errorf("%s has no flag or help text", s.Env)
+		if (s.Flag == "") != s.Secret || s.Help == "" {
+			t.Errorf("%s: a setting has a flag unless it is a secret, and help text", s.Env)
 		}
 	}
 }
