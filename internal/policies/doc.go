@@ -39,6 +39,8 @@
 //   - store.go: [Store] on migration 00007, with the lookups across organizations.
 //   - service.go: [Service], its options and seams ([ClaimedDomains]), and small reads.
 //   - put.go: setting a policy, data normalisation, Single organization's revocations.
+//   - data.go: the check of each type's settings (the official models' types and ranges, the
+//     generator, vault timeout and URI match bounds the clients apply) before anything is stored.
 //   - guards.go: the dependencies between policies and settings.
 //   - read.go: the list, one policy, and the policies of /api/sync.
 //   - membership.go: the checks before a membership becomes active.

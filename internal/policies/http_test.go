@@ -55,7 +55,7 @@ func testPolicyRoutes(t *testing.T, e *env) {
 		"metadata": map[string]any{}})
 	var rp policyBody
 	e.putPolicy(owner, orgID, 8, true, map[string]any{"autoEnrollEnabled": true, "extra": 1}).must(t).decode(t, &rp)
-	if string(rp.Data) != `{"autoEnrollEnabled":true}` {
+	if string(rp.Data) != `{"autoEnrollEnabled":true,"extra":1}` { // unknown fields are kept, as officially
 		t.Errorf("account recovery data %s", rp.Data)
 	}
 

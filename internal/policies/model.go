@@ -11,14 +11,20 @@ import (
 // Type is a policy type, with the official numbers (they travel on the wire and are stored).
 type Type int
 
-// The policy types castellan gives a meaning to. Every other official type (0 to 22) is stored and
-// synced as the client sends it, for the clients to apply.
+// The policy types castellan gives a meaning to or checks the settings of. Every other official type
+// (0 to 22) is stored and synced as the client sends it, for the clients to apply.
 const (
 	TypeTwoFactor      Type = 0
 	TypeMasterPassword Type = 1
 	TypeSingleOrg      Type = 3
 	TypeRequireSSO     Type = 4
 	TypeResetPassword  Type = 8
+	// Types whose settings castellan checks before storing them (data.go).
+	TypePasswordGenerator   Type = 2
+	TypeSendOptions         Type = 7
+	TypeMaximumVaultTimeout Type = 9
+	TypeURIMatchDefaults    Type = 16
+	TypeFillAssist          Type = 22
 	// maxType is the highest official type number.
 	maxType Type = 22
 )

@@ -39,9 +39,11 @@ func (r PutRequest) fields() (bool, json.RawMessage, error) {
 // maxDataBytes bounds a policy's settings.
 const maxDataBytes = 16 << 10
 
-// normalizeData checks a policy's settings and returns them as they are stored: nil for none, else
-// a JSON object with camelCase keys. The account recovery policy's settings are read into their
-// type, so that only its known field is kept and must be a boolean.
+// normalizeData checks a policy's settings and returns them as they are stored: nil for none (null
+// or an empty object, as the official server stores them), else a JSON object with camelCase keys.
+// Fields are checked by type (data.go); fields castellan does not know are kept, as the official
+// server keeps them. Two keys that are one after camel-casing are refused rather than one of them
+// winning at random.
 func normalizeData(t Type, raw json.RawMessage) (json.RawMessage, error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || string(raw) == "null" {
@@ -55,17 +57,19 @@ func normalizeData(t Type, raw json.RawMessage) (json.RawMessage, error) {
 		return nil, &httpx.Error{Status: 400, Message: "The model state is invalid.", Cause: err,
 			ValidationErrors: map[string][]string{"Data": {"The Data field must be a JSON object."}}}
 	}
-	if t == TypeResetPassword {
-		var d ResetPasswordData
-		if err := json.Unmarshal(raw, &d); err != nil {
-			return nil, &httpx.Error{Status: 400, Message: "The model state is invalid.", Cause: err,
-				ValidationErrors: map[string][]string{"Data": {"autoEnrollEnabled must be true or false."}}}
-		}
-		return json.Marshal(d)
+	if len(obj) == 0 {
+		return nil, nil
 	}
 	out := make(map[string]json.RawMessage, len(obj))
 	for k, v := range obj {
-		out[camel(k)] = v
+		ck := camel(k)
+		if _, dup := out[ck]; dup {
+			return nil, httpx.Invalid("Data", "The Data field has the key "+ck+" twice.")
+		}
+		out[ck] = v
+	}
+	if problems := checkData(t, out); len(problems) > 0 {
+		return nil, dataError(t, problems)
 	}
 	return json.Marshal(out)
 }

@@ -238,7 +238,7 @@ func (s *Service) Recover(ctx context.Context, callerID, orgID, memberID string,
 		return &httpx.Error{Status: 400, Message: "The model state is invalid.", Cause: err,
 			ValidationErrors: map[string][]string{"Key": {msgInvalidKeyField}}}
 	}
-	if len([]rune(r.MasterPasswordHint)) > maxHintLen {
+	if httpx.TextLen(r.MasterPasswordHint) > maxHintLen {
 		return httpx.Invalid("MasterPasswordHint", "The field MasterPasswordHint must be a string with a "+
 			"maximum length of 50.")
 	}
