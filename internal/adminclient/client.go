@@ -189,7 +189,7 @@ func (c *Client) send(req *http.Request, out any) error {
 	req.Header.Set("User-Agent", "castellan-admin/"+version.Version)
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return fmt.Errorf("%s %s: %w", req.Method, req.URL.Path, err)
+		return fmt.Errorf("%s %s: %w", req.Method, req.URL.Path, c.explainTransport(err))
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
@@ -199,8 +199,8 @@ func (c *Client) send(req *http.Request, out any) error {
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return apiError(req, resp, raw)
 	}
-	if out == nil {
-		return nil
+	if out == nil || resp.StatusCode == http.StatusNoContent {
+		return nil // 204 leaves out as it was
 	}
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return fmt.Errorf("%s %s: the server sent an empty answer", req.Method, req.URL.Path)
@@ -212,6 +212,10 @@ func (c *Client) send(req *http.Request, out any) error {
 }
 
 func apiError(req *http.Request, resp *http.Response, raw []byte) error {
+	if resp.StatusCode == http.StatusBadRequest && req.URL.Scheme == "http" && plainToTLS(raw) {
+		return fmt.Errorf("%w: %s speaks HTTPS on this port; use https://%s", ErrWrongScheme,
+			req.URL.Host, req.URL.Host)
+	}
 	e := &APIError{Method: req.Method, Path: req.URL.Path, Status: resp.StatusCode}
 	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	var b errorBody
@@ -228,6 +232,30 @@ func apiError(req *http.Request, resp *http.Response, raw []byte) error {
 		}
 	}
 	return e
+}
+
+// ErrWrongScheme means the server URL's scheme does not match what the server speaks.
+var ErrWrongScheme = errors.New("wrong server URL scheme")
+
+// plainToTLS recognises the answers of TLS servers (Go's, nginx's) to a plain HTTP request.
+func plainToTLS(body []byte) bool {
+	b := string(body)
+	return strings.Contains(b, "HTTP request to an HTTPS server") ||
+		strings.Contains(b, "plain HTTP request was sent to HTTPS port")
+}
+
+// explainTransport adds what to do to the transport errors a wrong setting causes: https:// to a
+// plain HTTP server, or a certificate the system does not trust.
+func (c *Client) explainTransport(err error) error {
+	var ua x509.UnknownAuthorityError
+	switch {
+	case strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
+		return fmt.Errorf("%w: %s answers in plain HTTP; use http://%s (only behind a TLS-terminating proxy) "+
+			"or point at its HTTPS port", ErrWrongScheme, c.base.Host, c.base.Host)
+	case errors.As(err, &ua):
+		return fmt.Errorf("%w (for a self-signed or private certificate, pass its CA with --ca-file)", err)
+	}
+	return err
 }
 
 // list is the official list wrapper.

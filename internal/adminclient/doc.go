@@ -1,6 +1,7 @@
 // Package adminclient is a Go client for castellan's Bitwarden-compatible API that does an
 // organization administrator's client-side cryptography, the way the official web vault does. It
-// backs `castellan admin` and the end-to-end tests, and talks to any castellan over HTTPS.
+// backs `castellan admin`, `castellan account` (creating an account, accepting an invitation) and
+// the end-to-end tests, and talks to any castellan over HTTPS.
 //
 // # Flow
 //
@@ -17,7 +18,15 @@
 // confirmation. Creating an organization makes a fresh organization key and RSA key pair on the
 // client, as the web vault does.
 //
-// Server refusals come back as [*APIError] carrying the server's message unchanged.
+// A new account ([Client.Register]) is made like the web vault makes it: every secret from the
+// master password on this machine (bwcrypto), then register/finish with the token of the e-mail
+// verification link, of [Client.StartRegistration]'s answer, or of an invitation. Accepting an
+// invitation ([Client.AcceptInvitation]) reads the organization's policies with the invitation's
+// token and, when account recovery enrols members automatically, sends the user key encrypted to
+// the organization's public key with the acceptance.
+//
+// Server refusals come back as [*APIError] carrying the server's message unchanged. A server URL
+// with the wrong scheme is [ErrWrongScheme], naming the one to use.
 //
 // # Files
 //
@@ -31,4 +40,6 @@
 //   - types.go: roles, statuses and collection access as the wire numbers them.
 //   - sso.go: an organization's single sign-on configuration (read and save).
 //   - policies.go: an organization's policies (list, read, set) and the names of the policy types.
+//   - register.go: registering an account, and reading e-mail verification links.
+//   - invitation.go: reading Join links and accepting an invitation.
 package adminclient

@@ -15,9 +15,10 @@ type PolicyType int
 
 // The policy types whose rules castellan itself enforces.
 const (
-	PolicySingleOrg     PolicyType = 3
-	PolicyRequireSSO    PolicyType = 4
-	PolicyResetPassword PolicyType = 8
+	PolicyMasterPassword PolicyType = 1
+	PolicySingleOrg      PolicyType = 3
+	PolicyRequireSSO     PolicyType = 4
+	PolicyResetPassword  PolicyType = 8
 )
 
 // policyNames are the command line's names of the official types (0 to 22).
