@@ -88,8 +88,8 @@ func Open(ctx context.Context, target Target, opts OpenOptions) (*DB, error) {
 			if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 				return nil, fmt.Errorf("%w: %s does not exist", ErrNoDatabase, path)
 			}
-		} else if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-			return nil, fmt.Errorf("create the database folder: %w", err)
+		} else if err := createSQLiteFile(path); err != nil {
+			return nil, err
 		}
 	}
 	db, err := sql.Open(target.Driver, target.DSN)
@@ -108,6 +108,24 @@ func Open(ctx context.Context, target Target, opts OpenOptions) (*DB, error) {
 		return nil, fmt.Errorf("connect to %s: %w", target.Safe, pingErr(err))
 	}
 	return &DB{sql: db, dialect: target.Dialect, safe: target.Safe}, nil
+}
+
+// createSQLiteFile makes the database's folder (0700) and an empty database file readable only by
+// castellan's user, unless it exists. SQLite would create the file with the process umask (0644 as
+// a rule), wherever DATABASE_URL puts it, and gives its -wal and -shm files the mode of the main
+// file, so this covers all three. An existing file keeps the mode its owner gave it.
+func createSQLiteFile(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("create the database folder: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("create the database file: %w", err)
+	}
+	return f.Close()
 }
 
 func configurePool(db *sql.DB, d Dialect) {
