@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/castellan-vault/castellan/internal/httpx"
 	"github.com/castellan-vault/castellan/internal/oidcrp"
 	"github.com/castellan-vault/castellan/internal/provision"
 	"github.com/castellan-vault/castellan/internal/samlsp"
@@ -112,7 +113,12 @@ const (
 // validationErrors collects per-field messages for the official error body.
 type validationErrors map[string][]string
 
-func (v validationErrors) add(field, msg string) { v[field] = append(v[field], msg) }
+// add records msg under the official key of a configuration field: its property path in the
+// request, Data.Authority for the field authority.
+func (v validationErrors) add(field, msg string) {
+	key := "Data." + httpx.FieldName(field)
+	v[key] = append(v[key], msg)
+}
 
 // normalize trims the text fields and applies the official request rules: keyConnectorEnabled
 // true means memberDecryptionType 1.
@@ -169,32 +175,61 @@ func (d *Data) validateOIDC(v validationErrors, secret string) {
 	switch {
 	case d.ClientID == "":
 		v.add("clientId", "The client ID is required.")
-	case len(d.ClientID) > maxFieldLen || strings.ContainsFunc(d.ClientID, unicode.IsControl):
+	case httpx.TextLen(d.ClientID) > maxFieldLen || strings.ContainsFunc(d.ClientID, unicode.IsControl):
 		v.add("clientId", "The client ID is too long or holds control characters.")
 	}
 	switch {
 	case secret == "":
 		v.add("clientSecret", "The client secret is required.")
-	case len(secret) > maxSecretLen:
+	case httpx.TextLen(secret) > maxSecretLen:
 		v.add("clientSecret", "The client secret is too long.")
 	}
 	if d.RedirectBehavior != int(oidcrp.RedirectGet) && d.RedirectBehavior != int(oidcrp.RedirectFormPost) {
 		v.add("redirectBehavior", "The redirect behavior must be 0 (redirect) or 1 (form post).")
 	}
-	for _, s := range oidcrp.SplitList(d.AdditionalScopes) {
-		if strings.ContainsFunc(s, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
-			v.add("additionalScopes", "Scopes are separated by commas and hold no spaces.")
-			break
-		}
-	}
 	for field, val := range map[string]string{"additionalUserIdClaimTypes": d.AdditionalUserIDClaimTypes,
 		"additionalEmailClaimTypes": d.AdditionalEmailClaimTypes, "additionalNameClaimTypes": d.AdditionalNameClaimTypes,
 		"acrValues": d.AcrValues, "expectedReturnAcrValue": d.ExpectedReturnAcrValue,
 		"additionalScopes": d.AdditionalScopes} {
-		if len(val) > maxFieldLen || strings.ContainsFunc(val, unicode.IsControl) {
+		if httpx.TextLen(val) > maxFieldLen || strings.ContainsFunc(val, unicode.IsControl) {
 			v.add(field, "The value is too long or holds control characters.")
 		}
 	}
+	for _, s := range oidcrp.SplitList(d.AdditionalScopes) {
+		if !isScopeToken(s) {
+			v.add("additionalScopes", "Scopes are separated by commas; each is printable ASCII without spaces, "+
+				"double quotes or backslashes (RFC 6749 section 3.3).")
+			break
+		}
+	}
+	// acr_values is a space-separated list (OpenID Connect Core 3.1.2.1); the expected value is one
+	// of them, compared with the ID token's acr claim.
+	for _, s := range strings.Fields(d.AcrValues) {
+		if !isScopeToken(s) {
+			v.add("acrValues", "ACR values are separated by spaces; each is printable ASCII without double "+
+				"quotes or backslashes.")
+			break
+		}
+	}
+	if e := d.ExpectedReturnAcrValue; e != "" && !isScopeToken(e) {
+		v.add("expectedReturnAcrValue", "The expected ACR value is one value of printable ASCII without spaces, "+
+			"double quotes or backslashes.")
+	}
+}
+
+// isScopeToken reports whether s is an RFC 6749 scope-token (section 3.3): one or more of %x21,
+// %x23-5B and %x5D-7E, that is printable ASCII without space, double quote and backslash. A scope
+// travels in the authorization request to the provider and is shown back to administrators.
+func isScopeToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 // providerURLProblem accepts an absolute https URL without credentials or fragment, and http only
@@ -205,7 +240,7 @@ func providerURLProblem(raw string) string {
 	}
 	u, err := url.Parse(raw)
 	switch {
-	case err != nil || len(raw) > maxURLLen:
+	case err != nil || httpx.TextLen(raw) > maxURLLen:
 		return "is not a URL."
 	case u.User != nil || u.Fragment != "" || u.Host == "":
 		return "must be an absolute URL without credentials or fragment."
@@ -231,7 +266,7 @@ func checkIdentifier(id string, enabled bool) string {
 	switch {
 	case id == "" && enabled:
 		return "The SSO identifier is required to enable single sign-on."
-	case len([]rune(id)) > maxIdentifierLen:
+	case httpx.TextLen(id) > maxIdentifierLen:
 		return fmt.Sprintf("The SSO identifier must be at most %d characters.", maxIdentifierLen)
 	case strings.ContainsFunc(id, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }):
 		return "The SSO identifier must not hold spaces or control characters."

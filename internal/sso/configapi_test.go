@@ -9,6 +9,7 @@ import (
 
 	"github.com/castellan-vault/castellan/internal/adminclient"
 	"github.com/castellan-vault/castellan/internal/orgs"
+	"github.com/castellan-vault/castellan/internal/storage/storagetest"
 	"github.com/castellan-vault/castellan/internal/testpeers"
 )
 
@@ -81,50 +82,80 @@ func TestConfigKeepsSecretWhenLeftEmpty(t *testing.T) {
 	e.assertUnchanged(before)
 }
 
-// TestConfigValidation: per-field messages in the official error body, and nothing stored.
+// TestConfigValidation: per-field messages in the official error body, under the official keys
+// (Data.Authority: the property path in OrganizationSsoRequestModel), and nothing stored. Scopes
+// and ACR values are RFC 6749 scope-tokens: printable ASCII without spaces, double quotes or
+// backslashes. Every engine, since a refusal must leave each database unchanged.
 func TestConfigValidation(t *testing.T) {
-	e := newEnv(t)
+	for _, eng := range storagetest.Engines() {
+		t.Run(eng.Name, func(t *testing.T) {
+			t.Parallel()
+			testConfigValidation(t, newEnvOn(t, storagetest.OpenFresh(t, eng)))
+		})
+	}
+}
+
+func testConfigValidation(t *testing.T, e *env) {
 	token := e.adminToken()
 	base := func() map[string]any {
 		return map[string]any{"configType": 1, "authority": "https://idp.example.com", "clientId": "c",
 			"clientSecret": "s"}
 	}
-	cases := map[string]struct {
+	cases := []struct {
+		name  string
 		edit  func(d map[string]any)
 		ident string
 		field string
 	}{
-		"AuthorityMissing":  {func(d map[string]any) { delete(d, "authority") }, identifier, "authority"},
-		"AuthorityHTTP":     {func(d map[string]any) { d["authority"] = "http://idp.example.com" }, identifier, "authority"},
-		"AuthorityUserinfo": {func(d map[string]any) { d["authority"] = "https://u:p@idp.example.com" }, identifier, "authority"},
-		"MetadataHTTP":      {func(d map[string]any) { d["metadataAddress"] = "http://x.example/m" }, identifier, "metadataAddress"},
-		"ClientIDMissing":   {func(d map[string]any) { d["clientId"] = " " }, identifier, "clientId"},
-		"RedirectBehavior":  {func(d map[string]any) { d["redirectBehavior"] = 7 }, identifier, "redirectBehavior"},
-		"ScopeWithSpace":    {func(d map[string]any) { d["additionalScopes"] = "a b" }, identifier, "additionalScopes"},
-		"KeyConnector":      {func(d map[string]any) { d["keyConnectorEnabled"] = true }, identifier, "memberDecryptionType"},
-		"TrustedDevices":    {func(d map[string]any) { d["memberDecryptionType"] = 2 }, identifier, "memberDecryptionType"},
-		"UnknownType":       {func(d map[string]any) { d["configType"] = 3 }, identifier, "configType"},
-		"SAMLIncomplete":    {func(d map[string]any) { d["configType"] = 2 }, identifier, "idpEntityId"},
-		"IdentifierMissing": {func(map[string]any) {}, "", "Identifier"},
-		"IdentifierSpaces":  {func(map[string]any) {}, "ac me", "Identifier"},
-		"IdentifierLong":    {func(map[string]any) {}, strings.Repeat("x", 51), "Identifier"},
+		{"AuthorityMissing", func(d map[string]any) { delete(d, "authority") }, identifier, "Data.Authority"},
+		{"AuthorityHTTP", func(d map[string]any) { d["authority"] = "http://idp.example.com" }, identifier, "Data.Authority"},
+		{"AuthorityUserinfo", func(d map[string]any) { d["authority"] = "https://u:p@idp.example.com" }, identifier,
+			"Data.Authority"},
+		{"MetadataHTTP", func(d map[string]any) { d["metadataAddress"] = "http://x.example/m" }, identifier,
+			"Data.MetadataAddress"},
+		{"ClientIDMissing", func(d map[string]any) { d["clientId"] = " " }, identifier, "Data.ClientId"},
+		{"RedirectBehavior", func(d map[string]any) { d["redirectBehavior"] = 7 }, identifier, "Data.RedirectBehavior"},
+		{"ScopeWithSpace", func(d map[string]any) { d["additionalScopes"] = "a b" }, identifier, "Data.AdditionalScopes"},
+		{"ScopeWithQuote", func(d map[string]any) { d["additionalScopes"] = `openid,"><script>` }, identifier,
+			"Data.AdditionalScopes"},
+		{"ScopeWithBackslash", func(d map[string]any) { d["additionalScopes"] = `groups,a\b` }, identifier,
+			"Data.AdditionalScopes"},
+		{"ScopeNotASCII", func(d map[string]any) { d["additionalScopes"] = "grüppen" }, identifier,
+			"Data.AdditionalScopes"},
+		{"AcrWithQuote", func(d map[string]any) { d["acrValues"] = `mfa "x"` }, identifier, "Data.AcrValues"},
+		{"ExpectedAcrTwoValues", func(d map[string]any) { d["expectedReturnAcrValue"] = "mfa pwd" }, identifier,
+			"Data.ExpectedReturnAcrValue"},
+		{"KeyConnector", func(d map[string]any) { d["keyConnectorEnabled"] = true }, identifier,
+			"Data.MemberDecryptionType"},
+		{"TrustedDevices", func(d map[string]any) { d["memberDecryptionType"] = 2 }, identifier,
+			"Data.MemberDecryptionType"},
+		{"UnknownType", func(d map[string]any) { d["configType"] = 3 }, identifier, "Data.ConfigType"},
+		{"SAMLIncomplete", func(d map[string]any) { d["configType"] = 2 }, identifier, "Data.IdpEntityId"},
+		{"IdentifierMissing", func(map[string]any) {}, "", "Identifier"},
+		{"IdentifierSpaces", func(map[string]any) {}, "ac me", "Identifier"},
+		{"IdentifierLong", func(map[string]any) {}, strings.Repeat("x", 51), "Identifier"},
+		{"IdentifierLongEmoji", func(map[string]any) {}, strings.Repeat("😀", 26), "Identifier"},
 	}
 	before := e.call(token, "GET", e.ssoPath(), nil, nil, http.StatusOK)
-	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) {
-			d := base()
-			tc.edit(d)
-			raw := e.call(token, "POST", e.ssoPath(), map[string]any{"enabled": true, "identifier": tc.ident, "data": d},
-				nil, http.StatusBadRequest)
-			var body struct{ ValidationErrors map[string][]string }
-			if json.Unmarshal(raw, &body) != nil || len(body.ValidationErrors[tc.field]) == 0 {
-				t.Errorf("want a message for %s: %s", tc.field, raw)
-			}
-		})
+	for _, tc := range cases {
+		d := base()
+		tc.edit(d)
+		raw := e.call(token, "POST", e.ssoPath(), map[string]any{"enabled": true, "identifier": tc.ident, "data": d},
+			nil, http.StatusBadRequest)
+		var body struct{ ValidationErrors map[string][]string }
+		if json.Unmarshal(raw, &body) != nil || len(body.ValidationErrors[tc.field]) == 0 {
+			t.Errorf("%s: want a message for %s: %s", tc.name, tc.field, raw)
+		}
 	}
 	if after := e.call(token, "GET", e.ssoPath(), nil, nil, http.StatusOK); string(after) != string(before) {
 		t.Errorf("a refused save changed the configuration:\n%s\n%s", before, after)
 	}
+	// Scope-tokens may hold any other printable ASCII (URL-shaped scopes, colons, brackets).
+	d := base()
+	d["additionalScopes"], d["acrValues"], d["expectedReturnAcrValue"] =
+		"groups, https://graph.microsoft.com/User.Read,api:read,<b>", "urn:mace:incommon:iap:silver mfa", "mfa"
+	e.call(token, "POST", e.ssoPath(), map[string]any{"enabled": true, "identifier": identifier, "data": d}, nil,
+		http.StatusOK)
 }
 
 // TestConfigSAML: a SAML configuration is validated by samlsp and stored with its official fields.

@@ -31,8 +31,8 @@ import (
 // IdPMetadataRequest is the body of the import route: exactly one of MetadataURL and MetadataXML.
 // EntityID picks one IdP out of an aggregate; IdpBindingType is the preferred binding.
 type IdPMetadataRequest struct {
-	MetadataURL    string             `json:"metadataUrl"`
-	MetadataXML    string             `json:"metadataXml"`
+	MetadataURL    string             `json:"MetadataUrl"`
+	MetadataXML    string             `json:"MetadataXml"`
 	EntityID       string             `json:"entityId"`
 	IdpBindingType samlsp.BindingType `json:"idpBindingType"`
 }
@@ -74,14 +74,14 @@ func (s *Service) ImportIdPMetadata(w http.ResponseWriter, r *http.Request) erro
 	c.IdpBindingType = req.IdpBindingType
 	if err := c.ApplyIdPMetadata(doc, strings.TrimSpace(req.EntityID)); err != nil {
 		msg := "The document is not usable identity provider metadata"
-		if field == "metadataXml" { // what a fetched document holds is not echoed
+		if field == "MetadataXml" { // what a fetched document holds is not echoed
 			msg += ": " + err.Error()
 		}
 		return httpx.Invalid(field, msg+".")
 	}
 	c.Normalize()
 	s.log.InfoContext(r.Context(), "saml idp metadata imported", "org_id", orgID, "user_id", userID,
-		"from_url", field == "metadataUrl")
+		"from_url", field == "MetadataUrl")
 	httpx.WriteJSON(w, http.StatusOK, IdPMetadataResponse{Object: "samlIdpMetadata", Data: IdPFieldsOnly{
 		IdpEntityID: c.IdpEntityID, IdpBindingType: c.IdpBindingType,
 		IdpSingleSignOnServiceURL: c.IdpSingleSignOnServiceURL, IdpSingleLogoutServiceURL: c.IdpSingleLogoutServiceURL,
@@ -94,25 +94,25 @@ func (s *Service) metadataDocument(ctx context.Context, req IdPMetadataRequest) 
 	rawURL, xml := strings.TrimSpace(req.MetadataURL), strings.TrimSpace(req.MetadataXML)
 	switch {
 	case rawURL == "" && xml == "":
-		return nil, "", httpx.Invalid("metadataUrl", "Give the metadata URL or the metadata document.")
+		return nil, "", httpx.Invalid("MetadataUrl", "Give the metadata URL or the metadata document.")
 	case rawURL != "" && xml != "":
-		return nil, "", httpx.Invalid("metadataUrl", "Give the metadata URL or the metadata document, not both.")
+		return nil, "", httpx.Invalid("MetadataUrl", "Give the metadata URL or the metadata document, not both.")
 	case xml != "":
 		if len(xml) > samlsp.DefaultMaxMetadataBytes {
-			return nil, "", httpx.Invalid("metadataXml", "The metadata document is too large.")
+			return nil, "", httpx.Invalid("MetadataXml", "The metadata document is too large.")
 		}
-		return []byte(xml), "metadataXml", nil
+		return []byte(xml), "MetadataXml", nil
 	}
 	if len(rawURL) > maxMetadataURLLen {
-		return nil, "", httpx.Invalid("metadataUrl", "The metadata URL is too long.")
+		return nil, "", httpx.Invalid("MetadataUrl", "The metadata URL is too long.")
 	}
 	doc, err := samlsp.FetchIdPMetadata(ctx, s.metadataClient(), rawURL, 0, 0)
 	if err != nil {
 		s.log.InfoContext(ctx, "saml idp metadata fetch failed", "err", err)
-		return nil, "", httpx.Invalid("metadataUrl", "The metadata could not be fetched from this URL "+
+		return nil, "", httpx.Invalid("MetadataUrl", "The metadata could not be fetched from this URL "+
 			"(only public or private-network http(s) addresses, answering 200 within 15 seconds with at most 1 MiB).")
 	}
-	return doc, "metadataUrl", nil
+	return doc, "MetadataUrl", nil
 }
 
 // metadataClient is the fenced HTTP client of metadata imports.
