@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
+	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -31,10 +33,52 @@ const (
 	envAdminPasswordFile = "CASTELLAN_ADMIN_PASSWORD_FILE"
 )
 
-// adminEnv is what every admin command shares: the settings, the streams and, once logged in, the
-// client.
+// clientVars are the environment variables of a family of client commands (castellan admin,
+// castellan account): every variable with the prefix must be one of them, so that a misspelt one
+// is refused rather than silently ignored.
+type clientVars struct {
+	command                                       string // for messages: "castellan admin"
+	prefix                                        string
+	emailFlag                                     string // the flag of one's own address
+	server, caFile, email, password, passwordFile string
+	extra                                         []string // more variables some commands read
+}
+
+// adminVars are castellan admin's variables.
+var adminVars = clientVars{command: "castellan admin", prefix: "CASTELLAN_ADMIN_", emailFlag: "admin-email",
+	server: envAdminServer, caFile: envAdminCAFile, email: envAdminEmail, password: envAdminPassword,
+	passwordFile: envAdminPasswordFile, extra: []string{envAdminSSOSecret}}
+
+// known lists the variables of the family, sorted.
+func (v clientVars) known() []string {
+	out := append([]string{v.server, v.caFile, v.email, v.password, v.passwordFile}, v.extra...)
+	sort.Strings(out)
+	return out
+}
+
+// checkEnviron refuses variables with the family's prefix that no command reads.
+func (v clientVars) checkEnviron(environ []string) error {
+	known := v.known()
+	var unknown []string
+	for _, kv := range environ {
+		k, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, v.prefix) && !slices.Contains(known, k) {
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	sort.Strings(unknown)
+	return fmt.Errorf("unknown variable %s: %s reads only %s", strings.Join(unknown, ", "), v.command,
+		strings.Join(known, ", "))
+}
+
+// adminEnv is what every admin (and account) command shares: the settings, the streams and, once
+// logged in, the client.
 type adminEnv struct {
 	environ []string
+	vars    clientVars
 
 	server, caFile, email, passwordFile string
 	jsonOut                             bool
@@ -43,7 +87,7 @@ type adminEnv struct {
 }
 
 func newAdmin(environ []string) *cobra.Command {
-	e := &adminEnv{environ: environ}
+	e := &adminEnv{environ: environ, vars: adminVars}
 	cmd := &cobra.Command{
 		Use:   "admin",
 		Short: "Administer organizations on a castellan server as an organization owner or admin",
@@ -54,6 +98,7 @@ func newAdmin(environ []string) *cobra.Command {
 			"The master password is read from $" + envAdminPassword + ", or from the first line of the\n" +
 			"file named by --password-file or $" + envAdminPasswordFile + "; never from an argument.\n" +
 			"Progress goes to stderr; results go to stdout (as JSON with --json).",
+		PersistentPreRunE: func(*cobra.Command, []string) error { return e.vars.checkEnviron(environ) },
 	}
 	pf := cmd.PersistentFlags()
 	pf.StringVar(&e.server, "server", "", "castellan's URL, e.g. https://vault.example.com [$"+envAdminServer+"]")
@@ -89,25 +134,25 @@ func (e *adminEnv) settings() error {
 			*v = e.env(key)
 		}
 	}
-	fill(&e.server, envAdminServer)
-	fill(&e.caFile, envAdminCAFile)
-	fill(&e.email, envAdminEmail)
-	fill(&e.passwordFile, envAdminPasswordFile)
+	fill(&e.server, e.vars.server)
+	fill(&e.caFile, e.vars.caFile)
+	fill(&e.email, e.vars.email)
+	fill(&e.passwordFile, e.vars.passwordFile)
 	if e.server == "" {
-		return errors.New("no server: pass --server or set " + envAdminServer)
+		return errors.New("no server: pass --server or set " + e.vars.server)
 	}
 	if e.email == "" {
-		return errors.New("no e-mail address: pass --admin-email or set " + envAdminEmail)
+		return errors.New("no e-mail address: pass --" + e.vars.emailFlag + " or set " + e.vars.email)
 	}
 	return nil
 }
 
 // password reads the master password from the environment or the password file.
 func (e *adminEnv) password() (string, error) {
-	pw := e.env(envAdminPassword)
+	pw := e.env(e.vars.password)
 	if e.passwordFile != "" {
 		if pw != "" {
-			return "", errors.New("set either " + envAdminPassword + " or a password file, not both")
+			return "", errors.New("set either " + e.vars.password + " or a password file, not both")
 		}
 		raw, err := os.ReadFile(e.passwordFile)
 		if err != nil {
@@ -117,7 +162,7 @@ func (e *adminEnv) password() (string, error) {
 		pw = strings.TrimSuffix(pw, "\r")
 	}
 	if pw == "" {
-		return "", errors.New("no master password: set " + envAdminPassword + " or pass --password-file " +
+		return "", errors.New("no master password: set " + e.vars.password + " or pass --password-file " +
 			"(it is never taken as an argument)")
 	}
 	return pw, nil

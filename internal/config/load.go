@@ -216,7 +216,7 @@ func environment(settings []Setting, environ []string, prefix string) (map[strin
 // allowedForeign lists CASTELLAN_ variables that belong to tooling rather than to the server.
 func allowedForeign(k string) bool {
 	return strings.HasPrefix(k, "CASTELLAN_TEST") || strings.HasPrefix(k, "CASTELLAN_TOOLS") ||
-		strings.HasPrefix(k, "CASTELLAN_ADMIN_")
+		strings.HasPrefix(k, "CASTELLAN_ADMIN_") || strings.HasPrefix(k, "CASTELLAN_ACCOUNT_")
 }
 
 // translate turns caarlos0/env errors, which name struct fields, into errors naming the variable.
