@@ -29,7 +29,7 @@ func (s *Service) CheckNewCipher(ctx context.Context, userID, orgID string, coll
 	if err != nil {
 		return err
 	}
-	if _, err := checkIDs("collectionIds", colls, known); err != nil {
+	if _, err := checkIDs("CollectionIds", colls, known); err != nil {
 		return err
 	}
 	if a.can(rightEditAnyColl) {
