@@ -125,6 +125,7 @@ func (a *App) Handler() http.Handler {
 		httpx.RequestID(),
 		httpx.AccessLog(log, a.deps.Clock.Now),
 		httpx.Recover(log),
+		tokenBodyLimit(a.deps.MaxBodyBytes),
 		httpx.LimitBody(a.deps.MaxBodyBytes),
 		securityHeaders,
 	)
@@ -142,6 +143,29 @@ func (a *App) routes() {
 		a.mux.Handle(p, notFound)
 	}
 	a.mux.Handle("/", notFound)
+	// The token endpoint answers POST (mountIdentity); any other method gets the OAuth shape too.
+	a.mux.HandleFunc(tokenPath, func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Allow", http.MethodPost)
+		identity.WriteRequestError(w, http.StatusMethodNotAllowed, "The token endpoint accepts POST only.")
+	})
+}
+
+// tokenPath is the token endpoint, whose errors the clients read in the OAuth shape.
+const tokenPath = "/identity/connect/token"
+
+// tokenBodyLimit refuses a token request whose declared body is over the server's limit with the
+// OAuth error the clients parse there, before httpx.LimitBody would answer in the API's shape. A
+// body without a declared length is cut by the endpoint's own smaller limit, in the same shape.
+func tokenBodyLimit(n int64) httpx.Middleware {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == tokenPath && r.ContentLength > n {
+				identity.WriteRequestError(w, http.StatusRequestEntityTooLarge, "The request body is too large.")
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
 }
 
 // alive answers health checks with the server time, as the official server does.

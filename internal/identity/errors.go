@@ -97,3 +97,10 @@ func rateLimited(wait time.Duration) *oauthError {
 		description: "too_many_failed_logins", message: "Too many failed logins. Try again later.",
 		retryAfter: wait}
 }
+
+// WriteRequestError answers a request for the token endpoint that is refused before the endpoint
+// reads it (a body over the server's limit, a method other than POST) with invalid_request in the
+// OAuth shape the clients parse from this endpoint (RFC 6749 §5.2), not the API's error body.
+func WriteRequestError(w http.ResponseWriter, status int, description string) {
+	(&oauthError{status: status, code: "invalid_request", description: description, message: description}).write(w)
+}
