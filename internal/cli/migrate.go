@@ -33,7 +33,12 @@ func newMigrate(environ []string) *cobra.Command {
 			if err != nil {
 				return &config.Error{Var: "DATABASE_URL", Reason: err.Error()}
 			}
-			db, err := storage.Open(cmd.Context(), target, storage.OpenOptions{Existing: statusOnly})
+			opts, err := openOptions(&cfg)
+			if err != nil {
+				return err
+			}
+			opts.Existing = statusOnly
+			db, err := storage.Open(cmd.Context(), target, opts)
 			if errors.Is(err, storage.ErrNoDatabase) {
 				return printNoDatabase(cmd, target)
 			}
@@ -44,8 +49,8 @@ func newMigrate(environ []string) *cobra.Command {
 			var st storage.SchemaStatus
 			if statusOnly {
 				st, err = db.Status(cmd.Context())
-			} else {
-				st, err = db.Migrate(cmd.Context(), logger.With("component", "migrate"))
+			} else if st, err = db.Migrate(cmd.Context(), logger.With("component", "migrate")); err == nil {
+				err = sealAtRest(cmd.Context(), db, logger)
 			}
 			if err != nil {
 				return err
@@ -67,7 +72,7 @@ func newMigrate(environ []string) *cobra.Command {
 // dbSettings are the settings of the commands that work on the database directly (migrate, orgs).
 // They still read, and check, the whole configuration from the environment, so that a mistake in
 // it shows up before it stops castellan serve.
-var dbSettings = []string{"DATABASE_URL", "CASTELLAN_DATA_DIR"}
+var dbSettings = []string{"DATABASE_URL", "CASTELLAN_SEAL_KEY", "CASTELLAN_DATA_DIR"}
 
 // printNoDatabase is migrate --status on a SQLite file that does not exist.
 func printNoDatabase(cmd *cobra.Command, target storage.Target) error {

@@ -45,7 +45,12 @@ func openOrgStore(ctx context.Context, cmd *cobra.Command, cfg *config.Server,
 	if err != nil {
 		return nil, &config.Error{Var: "DATABASE_URL", Reason: err.Error()}
 	}
-	db, err := storage.Open(ctx, target, storage.OpenOptions{Existing: true})
+	opts, err := openOptions(cfg)
+	if err != nil {
+		return nil, err
+	}
+	opts.Existing = true
+	db, err := storage.Open(ctx, target, opts)
 	if errors.Is(err, storage.ErrNoDatabase) {
 		return nil, fmt.Errorf("%w: run castellan migrate (or start castellan serve) first", err)
 	}

@@ -120,7 +120,11 @@ func openDatabase(ctx context.Context, cfg config.Server, logger *slog.Logger) (
 	if err != nil {
 		return nil, &config.Error{Var: "DATABASE_URL", Reason: err.Error()}
 	}
-	db, err := storage.Open(ctx, target, storage.OpenOptions{})
+	opts, err := openOptions(&cfg)
+	if err != nil {
+		return nil, err
+	}
+	db, err := storage.Open(ctx, target, opts)
 	if err != nil {
 		return nil, &config.Error{Var: "DATABASE_URL", Reason: err.Error()}
 	}
@@ -132,7 +136,12 @@ func openDatabase(ctx context.Context, cfg config.Server, logger *slog.Logger) (
 		}
 		return nil, fmt.Errorf("migrate %s: %w", target.Safe, err)
 	}
-	logger.Info("database ready", "database", target.Safe, "schema_version", st.Current)
+	if err := sealAtRest(ctx, db, logger); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	logger.Info("database ready", "database", target.Safe, "schema_version", st.Current,
+		"secrets_sealed", db.Sealer() != nil)
 	return db, nil
 }
 

@@ -73,3 +73,22 @@ func TestPublicURL(t *testing.T) {
 		}
 	}
 }
+
+// TestSealKey: CASTELLAN_SEAL_KEY is a secret (variable or file, no flag) of at least 32 characters,
+// never echoed in an error.
+func TestSealKey(t *testing.T) {
+	_, err := load(t, []string{"CASTELLAN_SEAL_KEY=short-but-secret"})
+	var ce *Error
+	if !errors.As(err, &ce) || ce.Var != "CASTELLAN_SEAL_KEY" || strings.Contains(err.Error(), "short-but-secret") {
+		t.Fatalf("short key: %v", err)
+	}
+	key := "k0k1k2k3k4k5k6k7k8k9kAkBkCkDkEkF"
+	f := filepath.Join(t.TempDir(), "seal")
+	if err := os.WriteFile(f, []byte(key+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := load(t, []string{"CASTELLAN_SEAL_KEY_FILE=" + f})
+	if err != nil || cfg.SealKey.Reveal() != key || strings.Contains(fmtV(cfg), key) {
+		t.Fatalf("key from file: %v", err)
+	}
+}

@@ -1,6 +1,7 @@
 package httpx
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"unicode/utf16"
@@ -65,4 +66,20 @@ func TruncateText(s string, limit int) string {
 		}
 	}
 	return s
+}
+
+// Under returns err with its validationErrors keys moved under prefix ("Collections[2]." makes Name
+// Collections[2].Name), for a model checked on its own and nested in a request; any other error is
+// returned as it is.
+func Under(prefix string, err error) error {
+	var he *Error
+	if !errors.As(err, &he) || len(he.ValidationErrors) == 0 {
+		return err
+	}
+	out := *he
+	out.ValidationErrors = make(map[string][]string, len(he.ValidationErrors))
+	for k, v := range he.ValidationErrors {
+		out.ValidationErrors[prefix+k] = v
+	}
+	return &out
 }

@@ -2,6 +2,7 @@ package httpx_test
 
 import (
 	"bytes"
+	"errors"
 	"encoding/json"
 	"net/http/httptest"
 	"strings"
@@ -82,5 +83,18 @@ func TestTruncateText(t *testing.T) {
 		if got := httpx.TruncateText(c.s, c.limit); got != c.want || httpx.TextLen(got) > c.limit {
 			t.Errorf("TruncateText(%q, %d) = %q, want %q", c.s, c.limit, got, c.want)
 		}
+	}
+}
+
+func TestUnder(t *testing.T) {
+	err := httpx.Under("Collections[2].", httpx.Invalid("Name", "too long"))
+	var he *httpx.Error
+	if !errors.As(err, &he) || len(he.ValidationErrors["Collections[2].Name"]) != 1 || len(he.ValidationErrors) != 1 ||
+		he.Status != 400 {
+		t.Fatalf("%+v", err)
+	}
+	plain := httpx.BadRequest("no")
+	if httpx.Under("X.", plain) != error(plain) {
+		t.Fatal("an error without validationErrors changed")
 	}
 }

@@ -18,6 +18,8 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/castellan-vault/castellan/internal/seal"
 )
 
 // Dialect names a database engine.
@@ -64,6 +66,7 @@ type DB struct {
 	sql     *sql.DB
 	dialect Dialect
 	safe    string
+	sealer  *seal.Sealer
 }
 
 // ErrNoDatabase means OpenOptions.Existing was asked for and the SQLite file does not exist.
@@ -77,6 +80,9 @@ type OpenOptions struct {
 	// ErrNoDatabase and neither it nor its folder is created. For commands that only read or
 	// that work on a migrated database (migrate --status, orgs).
 	Existing bool
+	// Sealer, from CASTELLAN_SEAL_KEY, seals the secrets that stores keep in this database (see
+	// [DB.Sealer]); nil keeps them as they are.
+	Sealer *seal.Sealer
 }
 
 // Open connects to the database described by target and checks that it answers. For SQLite it creates
@@ -107,7 +113,7 @@ func Open(ctx context.Context, target Target, opts OpenOptions) (*DB, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("connect to %s: %w", target.Safe, pingErr(err))
 	}
-	return &DB{sql: db, dialect: target.Dialect, safe: target.Safe}, nil
+	return &DB{sql: db, dialect: target.Dialect, safe: target.Safe, sealer: opts.Sealer}, nil
 }
 
 // createSQLiteFile makes the database's folder (0700) and an empty database file readable only by
@@ -164,6 +170,11 @@ func (db *DB) Dialect() Dialect { return db.dialect }
 
 // Describe returns a description of the database that is safe to log.
 func (db *DB) Describe() string { return db.safe }
+
+// Sealer returns the sealer of the secrets kept in this database, nil when no seal key is
+// configured (a nil *seal.Sealer stores values as they are). It travels with the handle so that
+// every store that writes a secret column finds it in one place.
+func (db *DB) Sealer() *seal.Sealer { return db.sealer }
 
 // SQL returns the underlying pool, for migrations and tests.
 func (db *DB) SQL() *sql.DB { return db.sql }
