@@ -115,7 +115,7 @@ func (s *Service) PlanImport(ctx context.Context, userID, orgID string, cols []I
 		}
 		r := CollectionRequest{Name: c.Name, ExternalID: c.ExternalID}
 		if err := r.validate(); err != nil {
-			return ImportPlan{}, fmt.Errorf("collections[%d]: %w", i, err)
+			return ImportPlan{}, httpx.Under(fmt.Sprintf("Collections[%d].", i), err)
 		}
 		n := Collection{ID: s.newID(), OrganizationID: orgID, Name: c.Name, ExternalID: c.ExternalID,
 			CreatedAt: now, RevisionDate: now}

@@ -8,8 +8,9 @@ import (
 )
 
 // TestValidationKeysArePropertyPaths: validationErrors keys are the official request models'
-// property paths (CollectionIds, Cipher.Name), never the camelCase JSON names, also where the vault
-// asks the organizations whether an item may go into collections.
+// property paths (CollectionIds, Cipher.Name, Collections[1].Name), never the camelCase JSON names,
+// also where the vault asks the organizations whether an item may go into collections or lets them
+// check the collections of an import.
 func TestValidationKeysArePropertyPaths(t *testing.T) {
 	a, f := newFixture(t, orgs.Config{})
 	cases := []struct {
@@ -23,10 +24,17 @@ func TestValidationKeysArePropertyPaths(t *testing.T) {
 			m["cipher"].(map[string]any)["name"] = "GitHub"
 			return m
 		}(), "Cipher.Name"},
+		{"ImportedCollectionName", map[string]any{"ciphers": []any{}, "collectionRelationships": []any{},
+			"collections": []any{map[string]any{"name": enc(t, "ok")}, map[string]any{"name": "plain"}}},
+			"Collections[1].Name"},
 	}
 	for _, c := range cases {
 		var got errorBody
-		r := a.do(f.owner, "POST", "/api/ciphers/create", c.body)
+		path := "/api/ciphers/create"
+		if c.body["collections"] != nil {
+			path = "/api/ciphers/import-organization?organizationId=" + f.org
+		}
+		r := a.do(f.owner, "POST", path, c.body)
 		r.decode(t, &got)
 		if r.Status != http.StatusBadRequest || len(got.ValidationErrors[c.key]) == 0 {
 			t.Errorf("%s: %d %s, want 400 with %s", c.name, r.Status, r.Body, c.key)
