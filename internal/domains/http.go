@@ -244,7 +244,7 @@ func (h *Handlers) ssoLookup(r *http.Request) (d Domain, o SSOOrganization, foun
 		return Domain{}, o, false, err
 	}
 	email := strings.TrimSpace(req.Email)
-	if email == "" || len(email) > 256 {
+	if email == "" || httpx.TextLen(email) > 256 {
 		return Domain{}, o, false, httpx.Invalid("Email", msgBadEmail)
 	}
 	d, claimed, err := h.Service.ClaimOf(r.Context(), email)

@@ -411,6 +411,11 @@ func TestHandlersIdentifierLessSSO(t *testing.T) {
 		legacy.Object != "organizationDomainSsoDetails" {
 		t.Fatalf("details = %+v", legacy)
 	}
+	// The address limit counts characters (UTF-16 units) as the official server does, not bytes.
+	a.okJSON("", "POST", verified, `{"email":"`+strings.Repeat("名", 100)+`@acme.example"}`, &list)
+	if len(list.Data) != 1 {
+		t.Fatalf("a 113-character address of 313 bytes: %+v", list)
+	}
 	// A claim without single sign-on, a pending domain, a subdomain and an unknown domain all look
 	// the same: nothing.
 	for _, email := range []string{"bob@nosso.example", "carol@pending.example", "dan@sub.acme.example",
