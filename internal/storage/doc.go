@@ -9,7 +9,8 @@
 // Files:
 //   - url.go: DATABASE_URL parsing into a driver name and DSN, without ever printing credentials.
 //   - storage.go: [Open], the [DB] and [Tx] wrappers, [Querier], transactions and error mapping
-//     ([ErrNotFound], [ErrConflict]).
+//     ([ErrNotFound], [ErrConflict]). A DB carries the sealer of CASTELLAN_SEAL_KEY ([DB.Sealer]),
+//     which the stores that keep a secret (settings, signing keys) seal it with.
 //   - migrate.go: goose migrations embedded from migrations/<dialect>/, numbered identically for every
 //     engine, and the refusal of a schema newer than this binary ([ErrSchemaTooNew]).
 //   - migrate_lock.go: the session lock that makes processes starting together on PostgreSQL or
