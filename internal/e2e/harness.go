@@ -64,6 +64,13 @@ func (u *User) Login(t testing.TB, srv *castellantest.Server) {
 	form := url.Values{"grant_type": {"password"}, "username": {u.Email},
 		"password": {u.Account.MasterPasswordHash}, "scope": {"api offline_access"}, "client_id": {"web"},
 		"deviceType": {"9"}, "deviceIdentifier": {uuid.NewString()}, "deviceName": {"e2e harness"}}
+	u.Token = accessToken(t, srv, form)
+}
+
+// accessToken posts form to the token endpoint and returns the access token of a 200 answer; any
+// other answer fails the test with its grant type, status and body.
+func accessToken(t testing.TB, srv *castellantest.Server, form url.Values) string {
+	t.Helper()
 	resp, err := srv.Client.PostForm(srv.URL+"/identity/connect/token", form)
 	if err != nil {
 		t.Fatalf("e2e: token request: %v", err)
@@ -74,9 +81,9 @@ func (u *User) Login(t testing.TB, srv *castellantest.Server) {
 	}
 	raw, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != http.StatusOK || json.Unmarshal(raw, &body) != nil || body.AccessToken == "" {
-		t.Fatalf("e2e: password grant: status %d: %s", resp.StatusCode, raw)
+		t.Fatalf("e2e: %s grant: status %d: %s", form.Get("grant_type"), resp.StatusCode, raw)
 	}
-	u.Token = body.AccessToken
+	return body.AccessToken
 }
 
 // Call sends a JSON request to srv (with a bearer token when token is set), fails the test on any

@@ -241,7 +241,7 @@ func TestRequireSSO(t *testing.T) {
 	callback := srv.URL + "/sso/oidc/callback"
 	d := testpeers.StartDex(t, testpeers.DexConfig{Clients: testpeers.DefaultDexClients(callback),
 		Users: testpeers.DefaultDexUsers()})
-	s := &ssoScenario{ctx: ctx, srv: srv, admin: owner, ac: ac, orgID: orgID, idp: ssoIdP{issuer: d.Issuer,
+	s := &ssoScenario{orgFixture: orgFixture{ctx: ctx, srv: srv, admin: owner, ac: ac, orgID: orgID}, idp: ssoIdP{issuer: d.Issuer,
 		clientID: "vault-rp", secret: "vault-rp-secret", login: func(user string) e2e.IdPLogin {
 			return func(ctx context.Context, c *http.Client, authURL, stop string) (*url.URL, error) {
 				return d.Login(ctx, c, authURL, user+"@example.com", user+"pass", stop)

@@ -153,11 +153,21 @@ func get(ctx context.Context, c *http.Client, target string) (int, []byte, *url.
 func WebClientToken(ctx context.Context, t testing.TB, srv *castellantest.Server, identifier string,
 	login IdPLogin) string {
 	t.Helper()
+	return webClientToken(t, srv, identifier, func(r SSORequest) (*url.URL, error) {
+		return WebVaultSSO(ctx, Browser(srv), srv, r, login)
+	})
+}
+
+// webClientToken makes the web client's request (its own state and PKCE), has signIn carry it
+// through castellan and the identity provider, and redeems the code castellan sent back.
+func webClientToken(t testing.TB, srv *castellantest.Server, identifier string,
+	signIn func(SSORequest) (*url.URL, error)) string {
+	t.Helper()
 	verifier := rand.Text() + rand.Text()
 	sum := sha256.Sum256([]byte(verifier))
 	r := SSORequest{ClientID: "web", RedirectURI: srv.URL + "/sso-connector.html", State: rand.Text(),
 		CodeChallenge: base64.RawURLEncoding.EncodeToString(sum[:]), Identifier: identifier}
-	next, err := WebVaultSSO(ctx, Browser(srv), srv, r, login)
+	next, err := signIn(r)
 	if err != nil {
 		t.Fatalf("e2e: web client sign-in: %v", err)
 	}
@@ -165,22 +175,10 @@ func WebClientToken(ctx context.Context, t testing.TB, srv *castellantest.Server
 	if !strings.HasPrefix(next.String(), r.RedirectURI+"?") || code == "" {
 		t.Fatalf("e2e: web client sign-in ended at %s", next)
 	}
-	form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "code_verifier": {verifier},
-		"redirect_uri": {r.RedirectURI}, "client_id": {"web"}, "scope": {"api offline_access"},
-		"deviceType": {"9"}, "deviceIdentifier": {uuid.NewString()}, "deviceName": {"chrome"}}
-	resp, err := srv.Client.PostForm(srv.URL+"/identity/connect/token", form)
-	if err != nil {
-		t.Fatalf("e2e: token request: %v", err)
-	}
-	defer resp.Body.Close()
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	raw, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK || json.Unmarshal(raw, &tok) != nil || tok.AccessToken == "" {
-		t.Fatalf("e2e: authorization_code grant: %d %s", resp.StatusCode, raw)
-	}
-	return tok.AccessToken
+	return accessToken(t, srv, url.Values{"grant_type": {"authorization_code"}, "code": {code},
+		"code_verifier": {verifier}, "redirect_uri": {r.RedirectURI}, "client_id": {"web"},
+		"scope": {"api offline_access"}, "deviceType": {"9"}, "deviceIdentifier": {uuid.NewString()},
+		"deviceName": {"chrome"}})
 }
 
 // SetMasterPassword sets the first master password of an SSO account through the API, in the shape

@@ -64,39 +64,14 @@ type ssoIdP struct {
 
 // ssoScenario is what the steps share: one castellan, one provider, one organization.
 type ssoScenario struct {
-	ctx    context.Context
-	srv    *castellantest.Server
-	idp    ssoIdP
-	admin  *e2e.User
-	ac     *adminclient.Client
-	orgID  string
-	collID string
-	itemID string
+	orgFixture
+	idp ssoIdP
 }
 
 func newSSOScenario(ctx context.Context, t *testing.T, provider string) *ssoScenario {
-	s := &ssoScenario{ctx: ctx, srv: castellantest.Start(t, castellantest.Options{})}
-	callback := s.srv.URL + "/sso/oidc/callback"
-	s.idp = startIdP(t, provider, callback)
-	s.admin = e2e.Register(t, s.srv, "admin@example.com", password)
-	s.ac = e2e.AdminClient(t, s.srv, s.admin)
-	org, err := s.ac.CreateOrganization(ctx, adminclient.NewOrganization{Name: "Acme SSO",
-		BillingEmail: s.admin.Email})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.orgID = org.ID
-	cols, err := s.ac.Collections(ctx, org.ID)
-	if err != nil || len(cols) != 1 {
-		t.Fatalf("collections %+v: %v", cols, err)
-	}
-	s.collID = cols[0].ID
-	orgKey, err := s.ac.OrgKey(ctx, org.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.itemID = e2e.OrgItem(t, s.srv, s.admin, orgKey, org.ID, []string{s.collID}, "Deploy key", "deploy",
-		"shared-S3cret!")
+	srv := castellantest.Start(t, castellantest.Options{})
+	s := &ssoScenario{idp: startIdP(t, provider, srv.URL+"/sso/oidc/callback")}
+	s.orgFixture = newOrgFixture(ctx, t, srv, "Acme SSO")
 	s.configure(t)
 	return s
 }
@@ -210,15 +185,7 @@ func (c *ssoCLI) browse(p *testpeers.BWProcess, user string) *url.URL {
 // run runs the CLI with --response and decodes its data into out (nil: ignored).
 func (c *ssoCLI) run(out any, args ...string) {
 	c.t.Helper()
-	resp, err := c.bw.JSON(c.s.ctx, args...)
-	if err != nil {
-		c.t.Fatalf("bw %s: %v", strings.Join(args, " "), err)
-	}
-	if out != nil {
-		if err := resp.Decode(out); err != nil {
-			c.t.Fatalf("bw %s: %v", args[0], err)
-		}
-	}
+	bwRun(c.s.ctx, c.t, c.bw, out, args...)
 }
 
 // plainGet GETs target with a plain client (the CLI's loopback listener speaks HTTP).
@@ -231,20 +198,6 @@ func plainGet(t *testing.T, target string) (int, string) {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
 	return resp.StatusCode, string(body)
-}
-
-// member returns the organization's membership shown with email, or nil.
-func (s *ssoScenario) member(t *testing.T, email string) *adminclient.Member {
-	ms, err := s.ac.Members(s.ctx, s.orgID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range ms {
-		if ms[i].Email == email {
-			return &ms[i]
-		}
-	}
-	return nil
 }
 
 // noMasterPassword is what the CLI says when an SSO account has no master password yet.

@@ -2,10 +2,7 @@ package e2e
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -14,8 +11,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-
-	"github.com/google/uuid"
 
 	"github.com/castellan-vault/castellan/internal/castellantest"
 	"github.com/castellan-vault/castellan/internal/testpeers"
@@ -122,32 +117,8 @@ func SAMLAssertionCount(post *testpeers.SAMLPost) (clear, encrypted int, err err
 func SAMLWebClientToken(ctx context.Context, t testing.TB, srv *castellantest.Server, identifier string,
 	login SAMLLogin) string {
 	t.Helper()
-	verifier := rand.Text() + rand.Text()
-	sum := sha256.Sum256([]byte(verifier))
-	r := SSORequest{ClientID: "web", RedirectURI: srv.URL + "/sso-connector.html", State: rand.Text(),
-		CodeChallenge: base64.RawURLEncoding.EncodeToString(sum[:]), Identifier: identifier}
-	next, _, err := WebVaultSAML(ctx, Browser(srv), srv, r, login)
-	if err != nil {
-		t.Fatalf("e2e: web client SAML sign-in: %v", err)
-	}
-	code := next.Query().Get("code")
-	if !strings.HasPrefix(next.String(), r.RedirectURI+"?") || code == "" {
-		t.Fatalf("e2e: web client SAML sign-in ended at %s", next)
-	}
-	form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "code_verifier": {verifier},
-		"redirect_uri": {r.RedirectURI}, "client_id": {"web"}, "scope": {"api offline_access"},
-		"deviceType": {"9"}, "deviceIdentifier": {uuid.NewString()}, "deviceName": {"firefox"}}
-	resp, err := srv.Client.PostForm(srv.URL+"/identity/connect/token", form)
-	if err != nil {
-		t.Fatalf("e2e: token request: %v", err)
-	}
-	defer resp.Body.Close()
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	raw, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK || json.Unmarshal(raw, &tok) != nil || tok.AccessToken == "" {
-		t.Fatalf("e2e: authorization_code grant: %d %s", resp.StatusCode, raw)
-	}
-	return tok.AccessToken
+	return webClientToken(t, srv, identifier, func(r SSORequest) (*url.URL, error) {
+		next, _, err := WebVaultSAML(ctx, Browser(srv), srv, r, login)
+		return next, err
+	})
 }

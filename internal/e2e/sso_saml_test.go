@@ -68,48 +68,24 @@ func TestSSOSAML(t *testing.T) {
 
 // samlScenario is what the steps share: one castellan, one SAML IdP, one organization.
 type samlScenario struct {
-	ctx      context.Context
-	srv      *castellantest.Server
+	orgFixture
 	bw       *testpeers.BW // the official CLI in SSO mode (it holds the localhost:8065 lock)
 	provider string
 	ssp      *testpeers.SimpleSAMLphp
 	idp      *testpeers.SamlIDP
-	admin    *e2e.User
-	ac       *adminclient.Client
-	orgID    string
-	collID   string
-	itemID   string
 	sp       adminclient.SSOURLs
 }
 
 func newSAMLScenario(t *testing.T, provider string) *samlScenario {
-	s := &samlScenario{provider: provider, srv: castellantest.Start(t, castellantest.Options{})}
+	srv := castellantest.Start(t, castellantest.Options{})
+	s := &samlScenario{provider: provider}
 	waited := time.Now()
-	s.bw = testpeers.BWCLI(t, testpeers.BWConfig{CAFile: s.srv.CAFile, SSO: true})
+	s.bw = testpeers.BWCLI(t, testpeers.BWConfig{CAFile: srv.CAFile, SSO: true})
 	t.Logf("SSO port lock taken after %s", time.Since(waited).Round(time.Millisecond))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	t.Cleanup(cancel)
-	s.ctx = ctx
-	s.admin = e2e.Register(t, s.srv, "admin@example.com", password)
-	s.ac = e2e.AdminClient(t, s.srv, s.admin)
-	org, err := s.ac.CreateOrganization(ctx, adminclient.NewOrganization{Name: "Acme SAML",
-		BillingEmail: s.admin.Email})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.orgID = org.ID
-	cols, err := s.ac.Collections(ctx, org.ID)
-	if err != nil || len(cols) != 1 {
-		t.Fatalf("collections %+v: %v", cols, err)
-	}
-	s.collID = cols[0].ID
-	orgKey, err := s.ac.OrgKey(ctx, org.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.itemID = e2e.OrgItem(t, s.srv, s.admin, orgKey, org.ID, []string{s.collID}, "Deploy key", "deploy",
-		"shared-S3cret!")
-	cfg, err := s.ac.SSO(ctx, org.ID)
+	s.orgFixture = newOrgFixture(ctx, t, srv, "Acme SAML")
+	cfg, err := s.ac.SSO(ctx, s.orgID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,29 +224,7 @@ func (c *samlCLI) loginSSO(user string) (string, error) {
 
 func (c *samlCLI) run(out any, args ...string) {
 	c.t.Helper()
-	resp, err := c.bw.JSON(c.s.ctx, args...)
-	if err != nil {
-		c.t.Fatalf("bw %s: %v", strings.Join(args, " "), err)
-	}
-	if out != nil {
-		if err := resp.Decode(out); err != nil {
-			c.t.Fatalf("bw %s: %v", args[0], err)
-		}
-	}
-}
-
-// member returns the organization's membership shown with email, or nil.
-func (s *samlScenario) member(t *testing.T, email string) *adminclient.Member {
-	ms, err := s.ac.Members(s.ctx, s.orgID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range ms {
-		if ms[i].Email == email {
-			return &ms[i]
-		}
-	}
-	return nil
+	bwRun(c.s.ctx, c.t, c.bw, out, args...)
 }
 
 func (s *samlScenario) invited(t *testing.T) {
