@@ -19,6 +19,8 @@ type AccountSettings struct {
 	VerifyEmail         bool // new accounts prove their address with a link sent through Deps.Mail
 	Limits              identity.Limits
 	ClientIPHeader      string
+	// TokenSigningAlg is the access tokens' signing algorithm; "" means identity.DefaultAlgorithm.
+	TokenSigningAlg string
 }
 
 // AccountSettingsFrom takes the account settings from the server configuration.
@@ -29,7 +31,7 @@ func AccountSettingsFrom(c config.Server) AccountSettings {
 		VerifyEmail:         c.RegistrationVerifyEmail && c.SMTPHost != "",
 		Limits: identity.Limits{PerAccount: c.LoginFailuresPerAccount, PerAddress: c.LoginFailuresPerAddress,
 			Window: c.LoginFailureWindow},
-		ClientIPHeader: c.ClientIPHeader,
+		ClientIPHeader: c.ClientIPHeader, TokenSigningAlg: c.TokenSigningAlg,
 	}
 }
 
@@ -53,7 +55,7 @@ func (a *App) mountIdentity(ctx context.Context) error {
 	}
 	a.logRegistration()
 	store := identity.SQLStore{DB: d.DB}
-	keys, err := identity.NewKeyRing(ctx, store, d.Clock, rand.Reader)
+	keys, err := identity.NewKeyRing(ctx, store, d.Clock, rand.Reader, d.Accounts.TokenSigningAlg)
 	if err != nil {
 		return fmt.Errorf("load token signing keys: %w", err)
 	}

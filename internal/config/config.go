@@ -59,6 +59,8 @@ type Server struct {
 	LoginFailuresPerAddress int           `env:"CASTELLAN_LOGIN_FAILURES_PER_ADDRESS" envDefault:"100" flag:"login-failures-per-address" help:"failed logins per client address in one window before logins from it answer 429"`
 	LoginFailureWindow      time.Duration `env:"CASTELLAN_LOGIN_FAILURE_WINDOW" envDefault:"15m" flag:"login-failure-window" help:"length of the failed-login counting window"`
 	ClientIPHeader          string        `env:"CASTELLAN_CLIENT_IP_HEADER" flag:"client-ip-header" help:"header in which a trusted reverse proxy passes the client address (e.g. X-Forwarded-For; its last entry is used); default the connection's address"`
+	// TokenSigningAlg signs access tokens; keys of other algorithms held from before keep verifying.
+	TokenSigningAlg string `env:"CASTELLAN_TOKEN_SIGNING_ALG" envDefault:"EdDSA" flag:"token-signing-alg" help:"algorithm of the access tokens castellan signs: EdDSA, ES256 or RS256; tokens signed before a change stay valid until they expire"`
 
 	DNSServer string `env:"CASTELLAN_DNS_SERVER" flag:"dns-server" help:"DNS server (host:port) that castellan asks for the TXT records of claimed domains, e.g. for split-horizon DNS (default the system resolver)"`
 	// The domain re-verification job (internal/domains): how often it runs, how often a verified
@@ -185,6 +187,9 @@ func (c *Server) validateAccounts() error {
 	}
 	if strings.ContainsAny(c.ClientIPHeader, " :\r\n") {
 		return &Error{Var: "CASTELLAN_CLIENT_IP_HEADER", Reason: "want a header name such as X-Forwarded-For"}
+	}
+	if c.TokenSigningAlg != "RS256" && c.TokenSigningAlg != "ES256" && c.TokenSigningAlg != "EdDSA" {
+		return &Error{Var: "CASTELLAN_TOKEN_SIGNING_ALG", Reason: "want EdDSA, ES256 or RS256"}
 	}
 	return nil
 }

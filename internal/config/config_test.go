@@ -72,19 +72,38 @@ func TestSecretFromFileAndNeverPrinted(t *testing.T) {
 
 func TestErrorsNameTheVariable(t *testing.T) {
 	cases := map[string][]string{
-		"CASTELLAN_MAX_BODY_BYTES":   {"CASTELLAN_MAX_BODY_BYTES=lots"},
-		"CASTELLAN_INSECURE_HTTP":    {"CASTELLAN_INSECURE_HTTP=maybe"},
-		"CASTELLAN_LOG_FORMAT":       {"CASTELLAN_LOG_FORMAT=xml"},
-		"CASTELLAN_PUBLIC_URL":       {"CASTELLAN_PUBLIC_URL=https://vault.example.com/?x=1"},
-		"CASTELLAN_FROBNICATE":       {"CASTELLAN_FROBNICATE=1"},
-		"CASTELLAN_SHUTDOWN_TIMEOUT": {"CASTELLAN_SHUTDOWN_TIMEOUT=-1s"},
-		"CASTELLAN_DNS_SERVER":       {"CASTELLAN_DNS_SERVER=10.0.0.53"},
+		"CASTELLAN_MAX_BODY_BYTES":    {"CASTELLAN_MAX_BODY_BYTES=lots"},
+		"CASTELLAN_INSECURE_HTTP":     {"CASTELLAN_INSECURE_HTTP=maybe"},
+		"CASTELLAN_LOG_FORMAT":        {"CASTELLAN_LOG_FORMAT=xml"},
+		"CASTELLAN_PUBLIC_URL":        {"CASTELLAN_PUBLIC_URL=https://vault.example.com/?x=1"},
+		"CASTELLAN_FROBNICATE":        {"CASTELLAN_FROBNICATE=1"},
+		"CASTELLAN_SHUTDOWN_TIMEOUT":  {"CASTELLAN_SHUTDOWN_TIMEOUT=-1s"},
+		"CASTELLAN_DNS_SERVER":        {"CASTELLAN_DNS_SERVER=10.0.0.53"},
+		"CASTELLAN_TOKEN_SIGNING_ALG": {"CASTELLAN_TOKEN_SIGNING_ALG=HS256"},
 	}
 	for want, env := range cases {
 		_, err := load(t, env)
 		var ce *Error
 		if !errors.As(err, &ce) || ce.Var != want {
 			t.Errorf("%v: err = %v, want one naming %s", env, err, want)
+		}
+	}
+}
+
+func TestTokenSigningAlg(t *testing.T) {
+	cfg, err := load(t, nil)
+	if err != nil || cfg.TokenSigningAlg != "EdDSA" {
+		t.Fatalf("default: %q, %v", cfg.TokenSigningAlg, err)
+	}
+	cfg, err = load(t, []string{"CASTELLAN_TOKEN_SIGNING_ALG=ES256"}, "--token-signing-alg", "RS256")
+	if err != nil || cfg.TokenSigningAlg != "RS256" {
+		t.Fatalf("flag over variable: %q, %v", cfg.TokenSigningAlg, err)
+	}
+	for _, bad := range []string{"HS256", "none", "eddsa", "PS256"} {
+		_, err := load(t, []string{"CASTELLAN_TOKEN_SIGNING_ALG=" + bad})
+		var ce *Error
+		if !errors.As(err, &ce) || ce.Var != "CASTELLAN_TOKEN_SIGNING_ALG" {
+			t.Errorf("%q: err = %v, want one naming CASTELLAN_TOKEN_SIGNING_ALG", bad, err)
 		}
 	}
 }

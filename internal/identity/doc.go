@@ -11,14 +11,16 @@
 //     presented twice revokes its family;
 //   - authorization_code: single sign-on, through a [CodeExchanger] that issue 5 provides.
 //
-// A successful login records the device, signs a JWT access token (RS256, claims in [Claims]) and,
-// for offline_access, stores the SHA-256 of a new refresh token. The response carries the user's
-// wrapped keys and unlock data in the exact shape the clients read (response.go). Failures are
-// OAuth errors with the Bitwarden ErrorModel the clients show (errors.go).
+// A successful login records the device, signs a JWT access token (claims in [Claims]; EdDSA unless
+// CASTELLAN_TOKEN_SIGNING_ALG says RS256 or ES256, see [DefaultAlgorithm]) and, for offline_access,
+// stores the SHA-256 of a new refresh token. The response carries the user's wrapped keys and
+// unlock data in the exact shape the clients read (response.go). Failures are OAuth errors with the
+// Bitwarden ErrorModel the clients show (errors.go).
 //
 // Shared state lives in the database, so any number of castellan processes can serve logins:
-// signing keys ([KeyRing]; the newest signs, all unretired keys verify and are published at
-// /identity/.well-known/jwks), refresh tokens, and failed-login counters.
+// signing keys ([KeyRing]; the newest of the configured algorithm signs, all unretired keys of any
+// algorithm verify and are published at /identity/.well-known/jwks, so changing the algorithm logs
+// nobody out), refresh tokens, and failed-login counters.
 //
 // Files:
 //   - server.go: [Server], its [Options], lifetimes, [Limits], the [CodeExchanger] seam.

@@ -37,13 +37,13 @@ type Claims struct {
 // clockLeeway tolerates clocks of several castellan processes that disagree a little.
 const clockLeeway = 30 * time.Second
 
-// sign signs claims with the current key.
+// sign signs claims with the current key, in the ring's algorithm.
 func (s *Server) sign(c Claims) (string, error) {
-	kid, key := s.keys.signer()
+	kid, alg, key := s.keys.signer()
 	if key == nil {
 		return "", errors.New("sign access token: no signing key")
 	}
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: jose.JSONWebKey{Key: key, KeyID: kid}},
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: jose.JSONWebKey{Key: key, KeyID: kid}},
 		(&jose.SignerOptions{}).WithType("JWT"))
 	if err != nil {
 		return "", fmt.Errorf("sign access token: %w", err)
@@ -83,16 +83,21 @@ func (s *Server) parse(ctx context.Context, token string) (*Claims, error) {
 	if len(token) > maxTokenLen {
 		return nil, errors.New("token too long")
 	}
-	tok, err := jwt.ParseSigned(token, []jose.SignatureAlgorithm{jose.RS256})
+	tok, err := jwt.ParseSigned(token, supportedAlgs)
 	if err != nil {
 		return nil, err
 	}
 	if len(tok.Headers) != 1 {
 		return nil, errors.New("want one signature")
 	}
-	pub, err := s.keys.verificationKey(ctx, tok.Headers[0].KeyID)
+	// The key the kid names decides the algorithm: a token is never checked with an algorithm other
+	// than that of a key castellan holds (no RS256 key used as an HMAC secret, no alg swapping).
+	alg, pub, err := s.keys.verificationKey(ctx, tok.Headers[0].KeyID)
 	if err != nil {
 		return nil, err
+	}
+	if tok.Headers[0].Algorithm != string(alg) {
+		return nil, fmt.Errorf("token alg %q does not match its key's %s", tok.Headers[0].Algorithm, alg)
 	}
 	var c Claims
 	if err := tok.Claims(pub, &c); err != nil {
@@ -106,6 +111,10 @@ func (s *Server) parse(ctx context.Context, token string) (*Claims, error) {
 	}
 	return &c, nil
 }
+
+// supportedAlgs are the algorithms the parser lets through to the key lookup, which then
+// requires the one of the key the token names.
+var supportedAlgs = []jose.SignatureAlgorithm{jose.RS256, jose.ES256, jose.EdDSA}
 
 // maxTokenLen bounds the work an attacker can make the parser do.
 const maxTokenLen = 8192

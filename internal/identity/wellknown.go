@@ -40,7 +40,7 @@ func (s *Server) OpenIDConfiguration(w http.ResponseWriter, _ *http.Request) err
 		AuthorizationEndpoint: s.issuer + "/connect/authorize", TokenEndpoint: s.issuer + "/connect/token",
 		ScopesSupported: []string{"api", "offline_access"}, ResponseTypesSupported: []string{"code"},
 		GrantTypesSupported: grants, SubjectTypesSupported: []string{"public"},
-		IDTokenSigningAlgValuesSupported:  []string{algRS256},
+		IDTokenSigningAlgValuesSupported:  s.keys.HeldAlgorithms(),
 		TokenEndpointAuthMethodsSupported: []string{"client_secret_post"},
 		CodeChallengeMethodsSupported:     []string{"S256"},
 		ClaimsSupported: []string{"sub", "email", "name", "email_verified", "premium", "client_id", "amr",
