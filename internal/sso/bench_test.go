@@ -14,6 +14,8 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
+	"github.com/castellan-vault/castellan/internal/app"
+	"github.com/castellan-vault/castellan/internal/identity"
 	"github.com/castellan-vault/castellan/internal/storage/storagetest"
 )
 
@@ -23,23 +25,26 @@ import (
 // process), the callback (flow consumed, code exchange, ID token verified, provisioning
 // transaction, code stored), and the authorization_code grant (code taken, device recorded,
 // access token signed, refresh token stored). Returning: the linked member signs in again;
-// FirstLogin: a new person each time (account, membership, link, event).
+// FirstLogin: a new person each time (account, membership, link, event). Each engine runs with
+// every access token signing algorithm (CASTELLAN_TOKEN_SIGNING_ALG).
 func BenchmarkSSOLogin(b *testing.B) {
 	for _, engine := range storagetest.Engines()[:2] { // SQLite and PostgreSQL
-		b.Run(engine.Name, func(b *testing.B) {
-			e := newEnvOn(b, storagetest.OpenFresh(b, engine))
-			b.Run("Returning", func(b *testing.B) {
-				e.login()
-				benchLogins(b, e, func(int) {})
-			})
-			b.Run("FirstLogin", func(b *testing.B) {
-				benchLogins(b, e, func(i int) {
-					sub := "bench-" + rand.Text()
-					e.op.sub = sub
-					e.op.idClaims = func(c map[string]any) { c["email"] = sub + "@example.com" }
+		for _, alg := range identity.Algorithms() {
+			b.Run(engine.Name+"/"+alg, func(b *testing.B) {
+				e := newEnvWith(b, storagetest.OpenFresh(b, engine), app.AccountSettings{TokenSigningAlg: alg})
+				b.Run("Returning", func(b *testing.B) {
+					e.login()
+					benchLogins(b, e, func(int) {})
+				})
+				b.Run("FirstLogin", func(b *testing.B) {
+					benchLogins(b, e, func(i int) {
+						sub := "bench-" + rand.Text()
+						e.op.sub = sub
+						e.op.idClaims = func(c map[string]any) { c["email"] = sub + "@example.com" }
+					})
 				})
 			})
-		})
+		}
 	}
 }
 
@@ -81,8 +86,9 @@ func BenchmarkSSOLoginParallel(b *testing.B) {
 }
 
 // BenchmarkCryptoCeiling is the bare cryptography one SSO login needs on castellan's side: verify
-// the provider's RS256 ID token and sign the access token (RS256 today; ES256 and EdDSA for
-// comparison). Its inverse is the ceiling of logins per second per core.
+// the provider's RS256 ID token and sign the access token, for each algorithm castellan can sign
+// with (CASTELLAN_TOKEN_SIGNING_ALG). VerifyPlusSign's inverse is the ceiling of logins per second
+// per core. VerifyAccessToken is what each authenticated API request then pays for the signature.
 func BenchmarkCryptoCeiling(b *testing.B) {
 	idToken := signJWT(b, opKey(), map[string]any{"iss": "https://idp.example.com", "sub": "user-1",
 		"aud": opClientID, "nonce": rand.Text(), "iat": time.Now().Unix(), "exp": time.Now().Add(time.Hour).Unix(),
@@ -93,36 +99,46 @@ func BenchmarkCryptoCeiling(b *testing.B) {
 	claims := accessTokenClaims()
 	b.Run("VerifyIDTokenRS256", func(b *testing.B) {
 		for b.Loop() {
-			verifyJWT(b, idToken, pub)
+			verifyJWT(b, idToken, pub, jose.RS256, "https://idp.example.com", opClientID)
 		}
 	})
 	for _, s := range []struct {
 		alg jose.SignatureAlgorithm
 		key crypto.Signer
 	}{{jose.RS256, otherKey()}, {jose.ES256, ec}, {jose.EdDSA, ed}} {
+		signer := newSigner(b, s.alg, s.key)
 		b.Run("SignAccessToken"+string(s.alg), func(b *testing.B) {
-			signer := newSigner(b, s.alg, s.key)
 			for b.Loop() {
 				if _, err := jwt.Signed(signer).Claims(claims).Serialize(); err != nil {
 					b.Fatal(err)
 				}
 			}
 		})
-	}
-	b.Run("VerifyPlusSignRS256", func(b *testing.B) {
-		signer := newSigner(b, jose.RS256, otherKey())
-		for b.Loop() {
-			verifyJWT(b, idToken, pub)
-			if _, err := jwt.Signed(signer).Claims(claims).Serialize(); err != nil {
+		b.Run("VerifyAccessToken"+string(s.alg), func(b *testing.B) {
+			tok, err := jwt.Signed(signer).Claims(claims).Serialize()
+			if err != nil {
 				b.Fatal(err)
 			}
-		}
-		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "logins/s")
-	})
+			key := jose.JSONWebKey{Key: s.key.Public()}
+			for b.Loop() {
+				verifyJWT(b, tok, key, s.alg, "https://vault.example.com/identity", "")
+			}
+		})
+		b.Run("VerifyPlusSign"+string(s.alg), func(b *testing.B) {
+			for b.Loop() {
+				verifyJWT(b, idToken, pub, jose.RS256, "https://idp.example.com", opClientID)
+				if _, err := jwt.Signed(signer).Claims(claims).Serialize(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "logins/s")
+		})
+	}
 }
 
-func verifyJWT(b *testing.B, raw string, key jose.JSONWebKey) {
-	tok, err := jwt.ParseSigned(raw, []jose.SignatureAlgorithm{jose.RS256})
+// verifyJWT checks raw's alg, signature, issuer, audience (unless aud is "") and validity window.
+func verifyJWT(b *testing.B, raw string, key jose.JSONWebKey, alg jose.SignatureAlgorithm, iss, aud string) {
+	tok, err := jwt.ParseSigned(raw, []jose.SignatureAlgorithm{alg})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -130,8 +146,11 @@ func verifyJWT(b *testing.B, raw string, key jose.JSONWebKey) {
 	if err := tok.Claims(key.Key, &c); err != nil {
 		b.Fatal(err)
 	}
-	if err := c.ValidateWithLeeway(jwt.Expected{Issuer: "https://idp.example.com", AnyAudience: jwt.Audience{opClientID},
-		Time: time.Now()}, time.Minute); err != nil {
+	want := jwt.Expected{Issuer: iss, Time: time.Now()}
+	if aud != "" {
+		want.AnyAudience = jwt.Audience{aud}
+	}
+	if err := c.ValidateWithLeeway(want, time.Minute); err != nil {
 		b.Fatal(err)
 	}
 }

@@ -60,6 +60,12 @@ func newEnv(t testing.TB) *env {
 
 func newEnvOn(t testing.TB, db *storage.DB) *env {
 	t.Helper()
+	return newEnvWith(t, db, app.AccountSettings{})
+}
+
+// newEnvWith is newEnvOn with account settings (e.g. the token signing algorithm).
+func newEnvWith(t testing.TB, db *storage.DB, accounts app.AccountSettings) *env {
+	t.Helper()
 	e := &env{t: t, ctx: context.Background(), db: db, clock: clock.NewFake(time.Now()), logs: &syncBuffer{}}
 	var handler http.Handler
 	e.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -69,7 +75,8 @@ func newEnvOn(t testing.TB, db *storage.DB) *env {
 	t.Cleanup(e.srv.Close)
 	logger := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	a, err := app.New(e.ctx, app.Deps{Logger: logger, Clock: e.clock, DB: db, PublicURL: e.srv.URL,
-		MaxBodyBytes: 1 << 20, DataDir: t.TempDir(), SSO: app.SSOSettings{ProviderTimeout: 2 * time.Second}})
+		MaxBodyBytes: 1 << 20, DataDir: t.TempDir(), SSO: app.SSOSettings{ProviderTimeout: 2 * time.Second},
+		Accounts: accounts})
 	if err != nil {
 		t.Fatalf("build app: %v", err)
 	}
