@@ -77,6 +77,9 @@ type Options struct {
 	DatabaseURL string
 	// DataDir reuses a data folder (to restart on the same data); empty means a new temporary one.
 	DataDir string
+	// Addr reuses a listen address (to restart where clients already point, with DataDir);
+	// empty means a free loopback port.
+	Addr string
 	// Env adds or overrides environment variables (KEY=VALUE).
 	Env []string
 	// InsecureHTTP serves plain HTTP.
@@ -104,7 +107,10 @@ func Start(t testing.TB, opts Options) *Server {
 	if s.DataDir == "" {
 		s.DataDir = t.TempDir()
 	}
-	s.Addr = fmt.Sprintf("127.0.0.1:%d", FreePort(t))
+	s.Addr = opts.Addr
+	if s.Addr == "" {
+		s.Addr = fmt.Sprintf("127.0.0.1:%d", FreePort(t))
+	}
 	scheme := "https"
 	if opts.InsecureHTTP {
 		scheme = "http"

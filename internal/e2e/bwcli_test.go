@@ -15,6 +15,7 @@ import (
 
 	"github.com/castellan-vault/castellan/internal/castellantest"
 	"github.com/castellan-vault/castellan/internal/e2e"
+	"github.com/castellan-vault/castellan/internal/identity"
 	"github.com/castellan-vault/castellan/internal/storage/storagetest"
 	"github.com/castellan-vault/castellan/internal/testpeers"
 )
@@ -26,7 +27,9 @@ const password = "Correct-Horse-Battery-1!"
 // API with bwcrypto logs in with the CLI, syncs, creates, lists, reads, edits and deletes items,
 // exports and imports the vault, logs in again with the API key and unlocks, and a wrong password
 // gets the CLI's own message. What the CLI encrypted is also decrypted on the server's side with
-// the harness's copy of the keys.
+// the harness's copy of the keys. SQLite runs with the default access token algorithm (EdDSA),
+// PostgreSQL with ES256 (CASTELLAN_TOKEN_SIGNING_ALG); the server holds only that one key, so every
+// token the CLI uses is signed with it.
 func TestOfficialCLI(t *testing.T) {
 	for _, e := range storagetest.Engines() {
 		if e.Name != "sqlite" && e.Name != "postgres" {
@@ -37,7 +40,14 @@ func TestOfficialCLI(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 			defer cancel()
 			_ = testpeers.BWCLI(t, testpeers.BWConfig{}) // the missing-tool rule, before anything starts
-			srv := castellantest.Start(t, castellantest.Options{DatabaseURL: e.Fresh(t)})
+			opts, alg := castellantest.Options{DatabaseURL: e.Fresh(t)}, identity.DefaultAlgorithm
+			if e.Name == "postgres" {
+				opts.Env, alg = []string{"CASTELLAN_TOKEN_SIGNING_ALG=ES256"}, identity.AlgES256
+			}
+			srv := castellantest.Start(t, opts)
+			if got := jwksAlgorithms(t, srv); len(got) != 1 || got[0] != alg {
+				t.Fatalf("JWKS algorithms = %v, want only %s", got, alg)
+			}
 			bw := testpeers.BWCLI(t, testpeers.BWConfig{CAFile: srv.CAFile})
 			s := &scenario{t: t, ctx: ctx, srv: srv, bw: bw,
 				user: e2e.Register(t, srv, e2e.UniqueEmail("alice"), password)}
