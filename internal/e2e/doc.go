@@ -9,9 +9,10 @@
 //   - bwcli_test.go: issue 3's acceptance test, the official Bitwarden CLI against castellan on
 //     SQLite and PostgreSQL: login, sync, items, API-key login and unlock, export and import, and
 //     the CLI's own message for a wrong password.
-//   - orgs_harness.go: issue 4's helpers: castellan sending mail to mailpit over STARTTLS, reading
-//     the Join link of an invitation e-mail, accepting it, the admin client, running `castellan
-//     admin`, and an organization item encrypted under the organization key.
+//   - orgs_harness.go: issue 4's helpers: castellan sending mail to mailpit over STARTTLS (with or
+//     without e-mail verification of new accounts), reading the Join link of an invitation e-mail,
+//     accepting it, the admin client, running `castellan admin`, and an organization item encrypted
+//     under the organization key.
 //   - orgs_test.go: issue 4's acceptance test (organizations with the official CLI: invite by
 //     e-mail, accept, `bw confirm org-member`, a shared item through revoke and restore) and the
 //     CLI helpers it shares with orgs_admin_test.go.
@@ -32,6 +33,9 @@
 //     CASTELLAN_DNS_SERVER: `castellan admin domains`, identifier-less lookup, JIT by e-mail
 //     address with the official CLI, the claimed-member and blocked-registration rules, and the
 //     re-verification job in serve (failing, warning mail, recovery).
+//   - account_test.go: `castellan account` from nothing to the official CLI: registering with the
+//     mailed verification link, accepting an invitation (and registering from one) with automatic
+//     account recovery enrolment, confirmation, and its bad input.
 //
 // Missing tools (node and the pinned CLI from scripts/install-test-tools, or a database server)
 // skip these tests locally and fail them under CI=true.
