@@ -313,3 +313,33 @@ func tamper(t *testing.T, link, name string) string {
 	q.Set(name, string(v))
 	return base + "#" + route + "?" + q.Encode()
 }
+
+// TestAccountWithoutMail is the README's first commands on SQLite: `castellan serve` without SMTP
+// warns at start that registration does not verify addresses; `castellan account register`
+// finishes in one run (the token comes back in the answer) and the official CLI logs in and
+// syncs. With CASTELLAN_REGISTRATION=closed the command says registration is closed.
+func TestAccountWithoutMail(t *testing.T) {
+	testpeers.BWCLI(t, testpeers.BWConfig{})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	srv := castellantest.Start(t, castellantest.Options{})
+	if log := srv.Log(); !strings.Contains(log, "registration open without e-mail verification") {
+		t.Errorf("no start-up warning about unverified registration in:\n%s", log)
+	}
+	a := &accountEnv{t: t, ctx: ctx, srv: srv}
+	email := e2e.UniqueEmail("solo")
+	var res struct{ Status, Email, Server string }
+	a.ok(a.account(ownerPassword, []string{"CASTELLAN_ACCOUNT_SERVER=" + srv.URL}, "register", "--email", email,
+		"--name", "Solo", "--json"), &res)
+	if res.Status != "registered" || res.Email != email || res.Server != srv.URL {
+		t.Fatalf("register = %+v", res)
+	}
+	if orgs := a.bwOrganizations(&e2e.User{Email: email, Password: ownerPassword}); len(orgs) != 0 {
+		t.Fatalf("the CLI lists organizations %v", orgs)
+	}
+
+	closed := castellantest.Start(t, castellantest.Options{Env: []string{"CASTELLAN_REGISTRATION=closed"}})
+	c := &accountEnv{t: t, ctx: ctx, srv: closed}
+	c.refused("closed registration", c.account(ownerPassword, []string{"CASTELLAN_ACCOUNT_SERVER=" + closed.URL},
+		"register", "--email", e2e.UniqueEmail("late")), "Registration is closed on this server.")
+}
