@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/castellan-vault/castellan/internal/config"
+	"github.com/castellan-vault/castellan/internal/identity"
 	"github.com/castellan-vault/castellan/internal/seal"
 	"github.com/castellan-vault/castellan/internal/settings"
 	"github.com/castellan-vault/castellan/internal/storage"
@@ -29,16 +30,23 @@ func openOptions(cfg *config.Server) (storage.OpenOptions, error) {
 
 // sealAtRest is the start-up step after migrations (serve and migrate): it checks
 // CASTELLAN_SEAL_KEY against the key the database's secrets were sealed with, and seals the ones
-// still stored in plain text (written before the key was set). Without a key it warns, once per
+// still stored in plain text (written before the key was set): the secret settings and the
+// token-signing private keys. Without a key it warns, once per
 // start, that a copy of the database reveals them.
 func sealAtRest(ctx context.Context, db *storage.DB, logger *slog.Logger) error {
 	n, err := settings.SealStored(ctx, db, time.Now())
 	if err != nil {
 		return sealError(err)
 	}
+	keys, err := identity.SealStoredKeys(ctx, db)
+	if err != nil {
+		return sealError(err)
+	}
+	n += keys
 	if db.Sealer() == nil {
 		logger.Warn("stored secrets are not sealed: a copy of the database reveals the keys castellan " +
-			"keeps in it; set CASTELLAN_SEAL_KEY to seal them (see README, Secrets at rest)")
+			"keeps in it, token-signing keys included; set CASTELLAN_SEAL_KEY to seal them " +
+			"(see README, Secrets at rest)")
 		return nil
 	}
 	if n > 0 {

@@ -27,8 +27,8 @@ func TestSealKey(t *testing.T) {
 			if !strings.Contains(first.Log(), "stored secrets are not sealed") {
 				t.Fatalf("no warning without a seal key:\n%s", first.Log())
 			}
-			if n := secretRows(t, dbURL, false); n < 2 {
-				t.Fatalf("%d plain secret settings after a start without a key, want the generated keys", n)
+			if n := secretRows(t, dbURL, false); n < 3 {
+				t.Fatalf("%d plain secrets after a start without a key, want the generated keys", n)
 			}
 
 			env := []string{"DATABASE_URL=" + dbURL, "CASTELLAN_DATA_DIR=" + dataDir}
@@ -37,7 +37,10 @@ func TestSealKey(t *testing.T) {
 				t.Fatalf("migrate with a key: exit %d\n%s", code, out)
 			}
 			if n := secretRows(t, dbURL, false); n != 0 {
-				t.Fatalf("%d secret settings still plain after migrate with a key", n)
+				t.Fatalf("%d secrets still plain after migrate with a key", n)
+			}
+			if n := secretRows(t, dbURL, true); n < 3 {
+				t.Fatalf("%d secrets sealed after migrate with a key", n)
 			}
 
 			second := castellantest.Start(t, castellantest.Options{DatabaseURL: dbURL, DataDir: dataDir,
@@ -70,7 +73,8 @@ func TestSealKey(t *testing.T) {
 	}
 }
 
-// secretRows counts the secret settings stored sealed (sealed true) or in plain text.
+// secretRows counts the secrets stored sealed (sealed true) or in plain text: secret settings and
+// token-signing private keys.
 func secretRows(t *testing.T, dbURL string, sealed bool) int {
 	t.Helper()
 	target, err := storage.ParseURL(dbURL, "")
@@ -82,7 +86,8 @@ func secretRows(t *testing.T, dbURL string, sealed bool) int {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	rows, err := db.QueryContext(context.Background(), `SELECT name, value FROM settings`)
+	rows, err := db.QueryContext(context.Background(), `SELECT name, value FROM settings
+		UNION ALL SELECT 'signing_keys', private_key FROM signing_keys`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +98,7 @@ func secretRows(t *testing.T, dbURL string, sealed bool) int {
 		if err := rows.Scan(&name, &value); err != nil {
 			t.Fatal(err)
 		}
-		if settings.IsSecret(name) && seal.IsSealed(value) == sealed {
+		if (name == "signing_keys" || settings.IsSecret(name)) && seal.IsSealed(value) == sealed {
 			n++
 		}
 	}

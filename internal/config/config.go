@@ -29,7 +29,7 @@ type Server struct {
 
 	DatabaseURL secret.String `env:"DATABASE_URL" secret:"true" help:"sqlite:///path/file.db, postgres://user:pass@host:port/db, or mysql://user:pass@host:port/db (default: SQLite file castellan.db in the data folder)"`
 	// SealKey seals the secrets castellan keeps in the database (internal/seal).
-	SealKey secret.String `env:"CASTELLAN_SEAL_KEY" secret:"true" help:"key that seals the secrets castellan keeps in its database (the keys in its settings table), so that a copy of the database alone does not reveal them; at least 32 characters of random text, e.g. from openssl rand -base64 32 (default none: those secrets are stored unsealed)"`
+	SealKey secret.String `env:"CASTELLAN_SEAL_KEY" secret:"true" help:"key that seals the secrets castellan keeps in its database (the keys in its settings table, the private keys that sign access tokens), so that a copy of the database alone does not reveal them; at least 32 characters of random text, e.g. from openssl rand -base64 32 (default none: those secrets are stored unsealed)"`
 
 	TLSCert      string `env:"CASTELLAN_TLS_CERT" flag:"tls-cert" help:"PEM certificate file; with neither this nor the key, castellan makes and keeps a self-signed certificate for localhost and 127.0.0.1"`
 	TLSKey       string `env:"CASTELLAN_TLS_KEY" flag:"tls-key" help:"PEM private key file for the certificate"`

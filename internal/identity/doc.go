@@ -32,6 +32,7 @@
 //   - token.go: signing and verifying access tokens; [Server.Verify] implements auth.Verifier.
 //   - keys.go: the signing key ring.
 //   - store.go: the [Store] contract and [SQLStore].
+//   - seal.go: signing private keys sealed with CASTELLAN_SEAL_KEY ([SealStoredKeys]).
 //   - wellknown.go: JWKS and OpenID discovery.
 //   - twofactor.go: the two-factor wire shapes, kept for when two-factor login is built.
 package identity

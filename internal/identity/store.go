@@ -89,6 +89,9 @@ func (s SQLStore) SigningKeys(ctx context.Context) ([]SigningKey, error) {
 			return nil, fmt.Errorf("list signing keys: %w", err)
 		}
 		k.CreatedAt = storage.FromMillis(created)
+		if k.PrivateKey, err = s.DB.Sealer().Open(signingKeyPurpose(k.KID), k.PrivateKey); err != nil {
+			return nil, fmt.Errorf("open signing key %s: %w", k.KID, err)
+		}
 		out = append(out, k)
 	}
 	if err := rows.Err(); err != nil {
@@ -97,10 +100,14 @@ func (s SQLStore) SigningKeys(ctx context.Context) ([]SigningKey, error) {
 	return out, nil
 }
 
-// AddSigningKey stores a new key.
+// AddSigningKey stores a new key, its private key sealed when a seal key is configured.
 func (s SQLStore) AddSigningKey(ctx context.Context, k SigningKey) error {
-	_, err := s.DB.ExecContext(ctx, `INSERT INTO signing_keys (kid, alg, private_key, created_at)
-		VALUES (?, ?, ?, ?)`, k.KID, k.Alg, k.PrivateKey, storage.Millis(k.CreatedAt))
+	priv, err := s.DB.Sealer().Seal(signingKeyPurpose(k.KID), k.PrivateKey)
+	if err != nil {
+		return fmt.Errorf("seal signing key: %w", err)
+	}
+	_, err = s.DB.ExecContext(ctx, `INSERT INTO signing_keys (kid, alg, private_key, created_at)
+		VALUES (?, ?, ?, ?)`, k.KID, k.Alg, priv, storage.Millis(k.CreatedAt))
 	if err != nil {
 		return fmt.Errorf("add signing key: %w", storage.MapError(err))
 	}
