@@ -16,7 +16,8 @@ func TestHelpShowsWhatEachCommandUses(t *testing.T) {
 		want, not []string
 	}{
 		{[]string{"migrate", "--help"},
-			[]string{"--data-dir string", "--status", "--log-level string", "$DATABASE_URL (or $DATABASE_URL_FILE)"},
+			[]string{"--data-dir string", "--status", "--log-level string",
+				"$DATABASE_URL (or $DATABASE_URL_FILE)"},
 			[]string{"--addr", "--smtp-host", "--public-url", "--database-url", "--smtp-password"}},
 		{[]string{"orgs", "list", "--help"},
 			[]string{"--data-dir string"},
@@ -85,7 +86,8 @@ func TestAdminEmailAlias(t *testing.T) {
 		if code == 0 || !strings.Contains(out, "no master password") {
 			t.Errorf("%s: exit %d, want it to get past the e-mail address:\n%s", flag, code, out)
 		}
-		if deprecated := strings.Contains(out, "deprecated, use --admin-email"); deprecated != (flag == "--email") {
+		deprecated := strings.Contains(out, "deprecated, use --admin-email")
+		if deprecated != (flag == "--email") {
 			t.Errorf("%s: deprecation notice %v:\n%s", flag, deprecated, out)
 		}
 	}

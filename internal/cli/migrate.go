@@ -17,9 +17,10 @@ func newMigrate(environ []string) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "migrate",
 		Short: "Apply database migrations, or show the current and latest schema version",
-		Long: "Apply the database migrations this castellan knows (castellan serve does the same at start).\n" +
-			"With --status, only show the database's schema version and the latest one: nothing is created\n" +
-			"or changed, not even a missing SQLite file or its folder.\n\n" + config.SecretsHelp(&config.Server{}, dbSettings...),
+		Long: "Apply the database migrations this castellan knows (castellan serve does the same at\n" +
+			"start). With --status, only show the database's schema version and the latest one: nothing\n" +
+			"is created or changed, not even a missing SQLite file or its folder.\n\n" +
+			config.SecretsHelp(&config.Server{}, dbSettings...),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := loadServer(&cfg, cmd, environ); err != nil {

@@ -57,7 +57,8 @@ func TestMigrateStatusChangesNothing(t *testing.T) {
 		if _, err := os.Stat(parent); !os.IsNotExist(err) {
 			t.Fatalf("migrate --status created %s (%v)", parent, err)
 		}
-		for _, args := range [][]string{{"orgs", "list"}, {"orgs", "set-seats", "3f0c5a9e-8d2b-4f61-9a4e-2c7d1b0e6f55", "5"}} {
+		setSeats := []string{"orgs", "set-seats", "3f0c5a9e-8d2b-4f61-9a4e-2c7d1b0e6f55", "5"}
+		for _, args := range [][]string{{"orgs", "list"}, setSeats} {
 			out, code := castellantest.Run(t, env, args...)
 			if code == 0 || !strings.Contains(out, "no database") || !strings.Contains(out, "castellan migrate") {
 				t.Fatalf("%v without a database: exit %d\n%s", args, code, out)

@@ -47,7 +47,8 @@ func TestSealKey(t *testing.T) {
 				Env: []string{"CASTELLAN_SEAL_KEY=" + keyA}})
 			checkAlive(t, second)
 			second.Stop(t)
-			if strings.Contains(second.Log(), "not sealed") || !strings.Contains(second.Log(), "secrets_sealed=true") {
+			log := second.Log()
+			if strings.Contains(log, "not sealed") || !strings.Contains(log, "secrets_sealed=true") {
 				t.Fatalf("start with the key:\n%s", second.Log())
 			}
 
@@ -65,7 +66,8 @@ func TestSealKey(t *testing.T) {
 				if code == 0 || !strings.HasPrefix(lines[len(lines)-1], c.want) {
 					t.Fatalf("serve with key %q: exit %d, want a last line %q:\n%s", c.key, code, c.want, out)
 				}
-				if strings.Contains(out, keyA) || strings.Contains(out, keyB) || strings.Contains(out, "too-short") {
+				if strings.Contains(out, keyA) || strings.Contains(out, keyB) ||
+					strings.Contains(out, "too-short") {
 					t.Fatalf("a key was printed:\n%s", out)
 				}
 			}

@@ -192,7 +192,8 @@ func environment(settings []Setting, environ []string, prefix string) (map[strin
 			continue
 		}
 		if _, both := vars[name]; both {
-			return nil, &Error{Var: name + "_FILE", Reason: "set either " + name + " or " + name + "_FILE, not both"}
+			return nil, &Error{Var: name + "_FILE",
+				Reason: "set either " + name + " or " + name + "_FILE, not both"}
 		}
 		b, err := os.ReadFile(path)
 		if err != nil {

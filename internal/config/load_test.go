@@ -47,7 +47,7 @@ func TestEmptySecretIsRefused(t *testing.T) {
 // TestPublicURL: CASTELLAN_PUBLIC_URL is an origin; a path is refused (castellan serves from the root),
 // and the default follows the listen address, with localhost for a wildcard host.
 func TestPublicURL(t *testing.T) {
-	for _, bad := range []string{"https://example.com/vault", "https://example.com/vault/", "https://example.com//"} {
+	for _, bad := range []string{"https://example.com/vault", "https://example.com/v/", "https://example.com//"} {
 		_, err := load(t, []string{"CASTELLAN_PUBLIC_URL=" + bad})
 		var ce *Error
 		if !errors.As(err, &ce) || ce.Var != "CASTELLAN_PUBLIC_URL" || !strings.Contains(ce.Reason, "without a path") {
@@ -79,7 +79,8 @@ func TestPublicURL(t *testing.T) {
 func TestSealKey(t *testing.T) {
 	_, err := load(t, []string{"CASTELLAN_SEAL_KEY=short-but-secret"})
 	var ce *Error
-	if !errors.As(err, &ce) || ce.Var != "CASTELLAN_SEAL_KEY" || strings.Contains(err.Error(), "short-but-secret") {
+	if !errors.As(err, &ce) || ce.Var != "CASTELLAN_SEAL_KEY" ||
+		strings.Contains(err.Error(), "short-but-secret") {
 		t.Fatalf("short key: %v", err)
 	}
 	key := "k0k1k2k3k4k5k6k7k8k9kAkBkCkDkEkF"

@@ -42,7 +42,8 @@ func openSealed(t *testing.T, raw string, key secret.String) *storage.DB {
 func storedPrivateKey(t *testing.T, db *storage.DB, kid string) string {
 	t.Helper()
 	var v string
-	err := db.QueryRowContext(context.Background(), `SELECT private_key FROM signing_keys WHERE kid = ?`, kid).Scan(&v)
+	err := db.QueryRowContext(context.Background(),
+		`SELECT private_key FROM signing_keys WHERE kid = ?`, kid).Scan(&v)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +87,8 @@ func TestSealedSigningKeys(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, kid := range []string{"a", "b"} {
-				if v := storedPrivateKey(t, plainDB, kid); !seal.IsSealed(v) || strings.Contains(v, "PRIVATE KEY") {
+				v := storedPrivateKey(t, plainDB, kid)
+				if !seal.IsSealed(v) || strings.Contains(v, "PRIVATE KEY") {
 					t.Fatalf("key %s stored as %q", kid, v)
 				}
 			}

@@ -100,7 +100,8 @@ func sealPlainSecrets(ctx context.Context, db *storage.DB, sealer *seal.Sealer, 
 			if err != nil {
 				return err
 			}
-			res, err := tx.ExecContext(ctx, `UPDATE settings SET value = ?, updated_at = ? WHERE name = ? AND value = ?`,
+			res, err := tx.ExecContext(ctx,
+				`UPDATE settings SET value = ?, updated_at = ? WHERE name = ? AND value = ?`,
 				sealed, storage.Millis(now), name, value)
 			if err != nil {
 				return fmt.Errorf("seal setting %s: %w", name, err)

@@ -43,7 +43,8 @@ func openWith(t *testing.T, raw string, key secret.String) *storage.DB {
 func rawValue(t *testing.T, db *storage.DB, name string) string {
 	t.Helper()
 	var v string
-	if err := db.QueryRowContext(context.Background(), `SELECT value FROM settings WHERE name = ?`, name).Scan(&v); err != nil {
+	err := db.QueryRowContext(context.Background(), `SELECT value FROM settings WHERE name = ?`, name).Scan(&v)
+	if err != nil {
 		t.Fatal(err)
 	}
 	return v
@@ -100,10 +101,12 @@ func TestSealedSettings(t *testing.T) {
 			if err != nil || got != "sso-key-value" {
 				t.Fatalf("PutIfAbsent: %q, %v", got, err)
 			}
-			if got, err := sealed.PutIfAbsent(ctx, "sso.seal_key", "loser", now); err != nil || got != "sso-key-value" {
+			got, err = sealed.PutIfAbsent(ctx, "sso.seal_key", "loser", now)
+			if err != nil || got != "sso-key-value" {
 				t.Fatalf("PutIfAbsent of a set value: %q, %v", got, err)
 			}
-			if v := rawValue(t, plainDB, "sso.seal_key"); !seal.IsSealed(v) || strings.Contains(v, "sso-key-value") {
+			v = rawValue(t, plainDB, "sso.seal_key")
+			if !seal.IsSealed(v) || strings.Contains(v, "sso-key-value") {
 				t.Fatalf("stored by PutIfAbsent: %q", v)
 			}
 
