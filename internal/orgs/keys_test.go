@@ -7,37 +7,27 @@ import (
 	"github.com/castellan-vault/castellan/internal/orgs"
 )
 
-// TestValidationKeysArePropertyPaths: validationErrors keys are the official request models'
-// property paths (CollectionIds, Cipher.Name, Collections[1].Name), never the camelCase JSON names,
-// also where the vault asks the organizations whether an item may go into collections or lets them
-// check the collections of an import.
-func TestValidationKeysArePropertyPaths(t *testing.T) {
+// TestKeysVisibility: a confirmed member reads both keys; anyone else logged in (an invitee, an
+// accepted member, an outsider) reads the public key alone, which account recovery enrolment needs
+// before confirmation; an unknown organization is a 404.
+func TestKeysVisibility(t *testing.T) {
 	a, f := newFixture(t, orgs.Config{})
-	cases := []struct {
-		name string
-		body map[string]any
-		key  string
-	}{
-		{"ForeignCollection", item(t, f.org, "00000000-0000-4000-8000-000000000001"), "CollectionIds"},
-		{"PlaintextName", func() map[string]any {
-			m := item(t, f.org, firstCollection(a, f))
-			m["cipher"].(map[string]any)["name"] = "GitHub"
-			return m
-		}(), "Cipher.Name"},
-		{"ImportedCollectionName", map[string]any{"ciphers": []any{}, "collectionRelationships": []any{},
-			"collections": []any{map[string]any{"name": enc(t, "ok")}, map[string]any{"name": "plain"}}},
-			"Collections[1].Name"},
-	}
-	for _, c := range cases {
-		var got errorBody
-		path := "/api/ciphers/create"
-		if c.body["collections"] != nil {
-			path = "/api/ciphers/import-organization?organizationId=" + f.org
+	for _, path := range []string{"/keys", "/public-key"} {
+		var own struct{ PublicKey, PrivateKey string }
+		a.must(f.owner, "GET", "/api/organizations/"+f.org+path, nil).decode(t, &own)
+		if own.PublicKey == "" || (path == "/keys") != (own.PrivateKey != "") {
+			t.Errorf("owner %s: public %q private %q", path, own.PublicKey, own.PrivateKey)
 		}
-		r := a.do(f.owner, "POST", path, c.body)
-		r.decode(t, &got)
-		if r.Status != http.StatusBadRequest || len(got.ValidationErrors[c.key]) == 0 {
-			t.Errorf("%s: %d %s, want 400 with %s", c.name, r.Status, r.Body, c.key)
+		for name, user := range map[string]string{"accepted": f.accepted, "outsider": f.outside} {
+			var k map[string]any
+			a.must(user, "GET", "/api/organizations/"+f.org+path, nil).decode(t, &k)
+			if k["publicKey"] != own.PublicKey || k["privateKey"] != nil {
+				t.Errorf("%s %s: %v, want the public key alone", name, path, k)
+			}
+		}
+		r := a.do(f.outside, "GET", "/api/organizations/00000000-0000-4000-8000-000000000000"+path, nil)
+		if r.Status != http.StatusNotFound {
+			t.Errorf("unknown organization %s: %d %s", path, r.Status, r.Body)
 		}
 	}
 }
