@@ -66,10 +66,14 @@
 // a strict Content-Security-Policy. / reads the URL fragment: #/sso starts a sign-in (the CLI opens
 // it with its own clientId, redirectUri, state and codeChallenge; the invitation's "Finish account
 // setup" link opens it with only the identifier, and the page then signs in as the web client
-// itself); #/accept-organization is the invitation landing; #/login?error=... explains the two
-// recoverable refusals. /sso-connector.html receives the web client's code, redeems it, and for a
-// new account derives the keys of a master password in the browser with WebCrypto and calls
-// set-password.
+// itself); #/accept-organization is the invitation landing, which gives the `castellan account`
+// command that accepts (or registers and accepts) with the page's own link; #/finish-signup is the
+// landing of a new account's e-mail verification link (/redirect-connector.html, the link's
+// official address, forwards there) with the command that finishes; #/login?error=... explains
+// the two recoverable refusals. /sso-connector.html receives the web client's code, redeems it,
+// and for a new account derives the keys of a master password in the browser with WebCrypto and
+// calls set-password. Where castellan serves an official web vault, the vault's files take /,
+// /sso-connector.html and /redirect-connector.html ([WebVaultPages]).
 //
 // # Files
 //
@@ -82,7 +86,8 @@
 //   - provisioning.go: the transaction that carries out provision.Decide.
 //   - codes.go: redeeming authorization codes.
 //   - setpassword.go: set-password and auto-enroll-status.
-//   - pages.go, web/: error and redirect pages, /, /sso-connector.html and their assets.
+//   - pages.go, web/: error and redirect pages, /, /sso-connector.html, /redirect-connector.html
+//     and their assets.
 //   - service.go: [Service], its options, the organizations' SSO state.
 //   - http.go: the route lists.
 package sso

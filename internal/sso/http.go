@@ -36,6 +36,12 @@ type PageRoute struct {
 	Handler http.HandlerFunc
 }
 
+// WebVaultPages are the patterns of castellan's own pages at the web vault's addresses: where
+// castellan serves an official web vault (CASTELLAN_WEB_VAULT_DIR), the vault's files take these
+// addresses instead, since the vault's pages work only with its own connectors. The pages' assets
+// (/castellan/...) stay.
+var WebVaultPages = []string{"GET /{$}", "GET /sso-connector.html", "GET /redirect-connector.html"}
+
 // PageRoutes lists the browser-facing endpoints: authorize, the provider callbacks (OIDC; SAML
 // metadata, assertion consumer and single logout in saml.go) and castellan's own pages.
 func (s *Service) PageRoutes() []PageRoute {
@@ -45,6 +51,7 @@ func (s *Service) PageRoutes() []PageRoute {
 		{"GET " + SignedOutPath, s.SignedOut},
 		{"GET /{$}", s.App},
 		{"GET /sso-connector.html", s.Connector},
+		{"GET /redirect-connector.html", s.RedirectConnector},
 		{"GET /castellan/{file}", s.Static},
 		{"GET " + samlPathPrefix + "/metadata", s.SAMLMetadata},
 		{"POST " + samlPathPrefix + "/acs", s.SAMLACS},

@@ -120,7 +120,8 @@ func (s *Service) writeError(w http.ResponseWriter, r *http.Request, err error) 
 
 // App serves castellan's single-page entry at /: the script reads the URL fragment (which never
 // reaches the server) and shows the SSO start form (#/sso), the invitation landing
-// (#/accept-organization), or the explanation of a refused SSO sign-in (#/login?error=...).
+// (#/accept-organization), the landing of an e-mail verification link (#/finish-signup), or the
+// explanation of a refused SSO sign-in (#/login?error=...).
 func (s *Service) App(w http.ResponseWriter, _ *http.Request) {
 	render(w, http.StatusOK, "app.html", page{Title: "castellan"})
 }
@@ -129,6 +130,12 @@ func (s *Service) App(w http.ResponseWriter, _ *http.Request) {
 // the code and, for a new account, sets the master password with WebCrypto.
 func (s *Service) Connector(w http.ResponseWriter, _ *http.Request) {
 	render(w, http.StatusOK, "app.html", page{Title: "Single sign-on"})
+}
+
+// RedirectConnector serves /redirect-connector.html, where the official shape of the e-mail
+// verification link lands (#finish-signup?...): the script forwards it to #/finish-signup.
+func (s *Service) RedirectConnector(w http.ResponseWriter, _ *http.Request) {
+	render(w, http.StatusOK, "app.html", page{Title: "castellan"})
 }
 
 // SignedOut serves the signed-out callback page.

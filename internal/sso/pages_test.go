@@ -10,7 +10,7 @@ import (
 // their assets are served with their types; unknown assets are 404.
 func TestPages(t *testing.T) {
 	e := newEnv(t)
-	for _, path := range []string{"/", "/sso-connector.html", "/sso/oidc/signed-out"} {
+	for _, path := range []string{"/", "/sso-connector.html", "/redirect-connector.html", "/sso/oidc/signed-out"} {
 		resp, err := e.srv.Client().Get(e.srv.URL + path)
 		if err != nil {
 			t.Fatal(err)

@@ -2,8 +2,10 @@
 // allows only this file). The URL fragment (which never reaches the server) picks the view:
 //   #/sso?...                 start single sign-on (the official clients open it; so does the
 //                             invitation's "Finish account setup" link)
-//   #/accept-organization?... the invitation landing
+//   #/accept-organization?... the invitation landing: how to accept without a web vault
+//   #/finish-signup?...       the landing of a new account's e-mail verification link: how to finish
 //   #/login?...&error=...     why a single sign-on was refused, and what to do
+// /redirect-connector.html#finish-signup?... (the link's official shape) forwards to #/finish-signup.
 // /sso-connector.html ends the web client's sign-in: it redeems the code and, for a new account,
 // derives the master password's keys here with WebCrypto and sets them with set-password.
 'use strict';
@@ -231,19 +233,54 @@
 
   // ---- #/accept-organization ----
 
+  // command shows a command line to copy, with this page's own link in it.
+  function command(text) {
+    return el('pre', {}, el('code', {}, text));
+  }
+
+  // shellQuote quotes a link for a POSIX shell.
+  function shellQuote(s) {
+    return "'" + s.replace(/'/g, "'\\''") + "'";
+  }
+
   function inviteView(q) {
     const org = q.get('organizationName') || 'an organization';
-    const parts = [el('p', {}, 'You have been invited to join ' + org + ' as ' + (q.get('email') || 'you') + '.')];
+    const email = q.get('email') || 'your address';
+    const parts = [el('p', {}, 'You have been invited to join ' + org + ' as ' + email + '.')];
     const sso = q.get('orgSsoIdentifier');
     if (sso) {
       const link = el('a', { href: '#/sso?' + new URLSearchParams({ identifier: sso, email: q.get('email') || '' }) },
         'Finish account setup with single sign-on');
       parts.push(el('p', {}, org + ' signs its members in through its identity provider.'), el('p', {}, link));
     }
-    parts.push(el('p', {}, 'To accept with a master password, open a Bitwarden app connected to ' + location.origin +
-      (q.get('orgUserHasExistingUser') === 'true' ? ', log in' : ', create an account') + ' with this address, ' +
-      'and open this invitation link again from the web vault.'));
+    const link = shellQuote(location.href);
+    if (q.get('orgUserHasExistingUser') === 'true') {
+      parts.push(el('p', {}, 'To accept with your master password, run castellan\'s command line with the ' +
+        'master password in CASTELLAN_ACCOUNT_PASSWORD (or a file named by --password-file):'),
+      command('castellan account accept-invite ' + link));
+    } else {
+      parts.push(el('p', {}, 'You have no account on this server yet. Create it and accept in one step with ' +
+        'castellan\'s command line, with your new master password (at least 12 characters) in ' +
+        'CASTELLAN_ACCOUNT_PASSWORD:'), command('castellan account register --invite-link ' + link),
+      el('p', {}, 'Or create the account in the Bitwarden browser extension, desktop or mobile app: choose ' +
+        '"Create account", set the server to self-hosted ' + location.origin + ', and use ' + email +
+        '. Then accept with: '), command('castellan account accept-invite ' + link));
+    }
+    parts.push(el('p', { class: 'muted' }, 'An administrator confirms you after you accept; then the ' +
+      'organization\'s items appear in your vault.'));
     show('Invitation', ...parts);
+  }
+
+  // ---- #/finish-signup ----
+
+  function finishSignupView(q) {
+    const email = q.get('email') || 'your address';
+    show('Finish creating your account',
+      el('p', {}, 'This link verifies ' + email + '. Finish creating the account with castellan\'s command ' +
+        'line, with your new master password (at least 12 characters) in CASTELLAN_ACCOUNT_PASSWORD:'),
+      command('castellan account register --verification-link ' + shellQuote(location.href)),
+      el('p', { class: 'muted' }, 'The link is valid for 24 hours. Then log in from any Bitwarden app ' +
+        'connected to ' + location.origin + '.'));
   }
 
   // ---- #/login?error=... ----
@@ -343,10 +380,19 @@
       connector().catch((e) => say(e.message, true));
       return;
     }
+    if (location.pathname === '/redirect-connector.html') {
+      // The official link shape keeps the route in the fragment without the "/": forward it to
+      // this page's own route, on this origin only.
+      if (location.hash.startsWith('#finish-signup?')) {
+        location.replace('/#/' + location.hash.slice(1));
+      }
+      return;
+    }
     const [path, query] = location.hash.replace(/^#/, '').split('?');
     const q = params(query);
     if (path === '/sso') ssoView(q);
     else if (path === '/accept-organization') inviteView(q);
+    else if (path === '/finish-signup') finishSignupView(q);
     else if (path === '/login') loginView(q);
   }
 
