@@ -74,7 +74,9 @@ func newOrgsList(environ []string) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List the organizations with their seats",
-		Args:  cobra.NoArgs,
+		Long: "List the organizations of the database with their seats in use and their seat limit.\n\n" +
+			config.SecretsHelp(&config.Server{}, dbSettings...),
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			db, err := openOrgStore(ctx, cmd, &cfg, environ)
@@ -112,7 +114,8 @@ func newOrgsSetSeats(environ []string) *cobra.Command {
 		Long: "Set how many members an organization may have: invited, accepted and confirmed members\n" +
 			"hold a seat, revoked ones do not. 0 or unlimited removes the limit, as 0 does in\n" +
 			"CASTELLAN_DEFAULT_SEATS. A limit below the seats in use is allowed; the organization then\n" +
-			"cannot invite or restore anyone until members leave or are revoked.",
+			"cannot invite or restore anyone until members leave or are revoked.\n\n" +
+			config.SecretsHelp(&config.Server{}, dbSettings...),
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			orgID := strings.ToLower(args[0])
