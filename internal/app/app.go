@@ -8,7 +8,7 @@
 //	/scim/v2/...       SCIM 2.0
 //	/events/...        event intake
 //	/notifications/... live-sync hub
-//	/                  castellan's own pages
+//	/                  castellan's own pages, or an official web vault (CASTELLAN_WEB_VAULT_DIR)
 //
 // This is the one place where dependencies are chosen; packages take theirs as constructor arguments.
 // Background jobs (the re-verification of claimed domains) are registered by the mounts and run by
@@ -37,6 +37,7 @@ import (
 	"github.com/castellan-vault/castellan/internal/settings"
 	"github.com/castellan-vault/castellan/internal/sso"
 	"github.com/castellan-vault/castellan/internal/storage"
+	"github.com/castellan-vault/castellan/internal/webvault"
 )
 
 // Deps are what every part of castellan may depend on.
@@ -59,6 +60,9 @@ type Deps struct {
 	Policies PolicySettings
 	// Domains holds the claimed-domain settings (domains.go).
 	Domains DomainSettings
+	// WebVaultDir, when set, is a folder with an official web vault build that castellan serves at /
+	// (internal/webvault); its pages then replace castellan's own at /.
+	WebVaultDir string
 }
 
 // App is a wired castellan. Each concern is wired in its own file of this package (identity.go,
@@ -90,13 +94,15 @@ type App struct {
 // New builds the application.
 func New(ctx context.Context, d Deps) (*App, error) {
 	a := &App{deps: d, mux: http.NewServeMux()}
+	if err := a.routes(); err != nil {
+		return nil, err
+	}
 	id, err := settings.SQLStore{DB: d.DB}.PutIfAbsent(ctx, "instance_id",
 		uuid.Must(uuid.NewRandomFromReader(rand.Reader)).String(), d.Clock.Now())
 	if err != nil {
 		return nil, fmt.Errorf("read instance id: %w", err)
 	}
 	a.InstanceID = id
-	a.routes()
 	// Concern mounts, in dependency order: a mount may use what earlier ones set on App.
 	mounts := []func(ctx context.Context) error{a.mountIdentity, a.mountAccounts, a.mountOrgs, a.mountSSO,
 		a.mountPolicies, a.mountDomains, a.mountVault}
@@ -131,7 +137,7 @@ func (a *App) Handler() http.Handler {
 	)
 }
 
-func (a *App) routes() {
+func (a *App) routes() error {
 	alive := httpx.Handle(a.deps.Logger, a.alive)
 	for _, p := range []string{"GET /alive", "GET /api/alive", "GET /identity/alive"} {
 		a.mux.Handle(p, alive)
@@ -142,12 +148,22 @@ func (a *App) routes() {
 	for _, p := range []string{"/identity/", "/api/", "/sso/", "/scim/v2/", "/events/", "/notifications/"} {
 		a.mux.Handle(p, notFound)
 	}
-	a.mux.Handle("/", notFound)
 	// The token endpoint answers POST (mountIdentity); any other method gets the OAuth shape too.
 	a.mux.HandleFunc(tokenPath, func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Allow", http.MethodPost)
 		identity.WriteRequestError(w, http.StatusMethodNotAllowed, "The token endpoint accepts POST only.")
 	})
+	if a.deps.WebVaultDir == "" {
+		a.mux.Handle("/", notFound)
+		return nil
+	}
+	vault, err := webvault.New(a.deps.WebVaultDir, notFound)
+	if err != nil {
+		return err
+	}
+	a.mux.Handle("/", vault)
+	a.deps.Logger.Info("serving the web vault", "dir", a.deps.WebVaultDir)
+	return nil
 }
 
 // tokenPath is the token endpoint, whose errors the clients read in the OAuth shape.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/castellan-vault/castellan/internal/config"
@@ -55,6 +56,9 @@ func (a *App) mountSSO(ctx context.Context) error {
 		}
 	}
 	for _, r := range svc.PageRoutes() {
+		if d.WebVaultDir != "" && slices.Contains(sso.WebVaultPages, r.Pattern) {
+			continue // the web vault's own files answer there
+		}
 		a.mux.Handle(r.Pattern, r.Handler)
 	}
 	return nil

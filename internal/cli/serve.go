@@ -99,7 +99,7 @@ func serve(ctx context.Context, cfg config.Server, cmd *cobra.Command) (err erro
 		Logger: logger, Clock: clock.Real{}, DB: db, PublicURL: cfg.PublicURL,
 		MaxBodyBytes: cfg.MaxBodyBytes, DataDir: cfg.DataDir, Accounts: app.AccountSettingsFrom(cfg),
 		Orgs: app.OrgSettingsFrom(cfg), Mail: sender, SSO: app.SSOSettingsFrom(cfg),
-		Policies: app.PolicySettingsFrom(cfg), Domains: app.DomainSettingsFrom(cfg),
+		Policies: app.PolicySettingsFrom(cfg), Domains: app.DomainSettingsFrom(cfg), WebVaultDir: cfg.WebVaultDir,
 	})
 	if err != nil {
 		return fmt.Errorf("build castellan: %w", err)

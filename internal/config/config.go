@@ -14,6 +14,8 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -75,6 +77,8 @@ type Server struct {
 	SSOTokenLifetime time.Duration `env:"CASTELLAN_SSO_TOKEN_LIFETIME" envDefault:"5m" flag:"sso-token-lifetime" help:"how long the token of SSO prevalidation lets a browser start a sign-in"`
 	// SSOEnforceForAllUsers binds owners and admins to the Require SSO policy too.
 	SSOEnforceForAllUsers bool `env:"CASTELLAN_SSO_ENFORCE_FOR_ALL_USERS" envDefault:"false" flag:"sso-enforce-for-all-users" help:"make the Require SSO policy bind organization owners and admins too (by default they keep their master password login)"`
+
+	WebVaultDir string `env:"CASTELLAN_WEB_VAULT_DIR" flag:"web-vault-dir" help:"folder of an official Bitwarden web vault build (the one holding index.html) to serve at /; castellan's API and SSO routes keep their paths"`
 }
 
 // Validate checks values that a type alone cannot, and fills in derived defaults.
@@ -137,6 +141,9 @@ func (c *Server) Validate() error {
 		return err
 	}
 	if err := c.validateDomains(); err != nil {
+		return err
+	}
+	if err := c.validateWebVault(); err != nil {
 		return err
 	}
 	return c.validateSMTP(u.Hostname())
@@ -238,6 +245,21 @@ func (c *Server) validateDomains() error {
 	host, port, err := net.SplitHostPort(c.DNSServer)
 	if n, perr := strconv.Atoi(port); err != nil || host == "" || perr != nil || n < 1 || n > 65535 {
 		return &Error{Var: "CASTELLAN_DNS_SERVER", Reason: "want host:port, e.g. 10.0.0.53:53"}
+	}
+	return nil
+}
+
+// validateWebVault checks that CASTELLAN_WEB_VAULT_DIR, when set, is a folder holding index.html.
+func (c *Server) validateWebVault() error {
+	if c.WebVaultDir == "" {
+		return nil
+	}
+	if fi, err := os.Stat(c.WebVaultDir); err != nil || !fi.IsDir() {
+		return &Error{Var: "CASTELLAN_WEB_VAULT_DIR", Reason: "not a folder: " + c.WebVaultDir}
+	}
+	if fi, err := os.Stat(filepath.Join(c.WebVaultDir, "index.html")); err != nil || !fi.Mode().IsRegular() {
+		return &Error{Var: "CASTELLAN_WEB_VAULT_DIR", Reason: "no index.html in " + c.WebVaultDir +
+			": point it at the folder of a web vault build"}
 	}
 	return nil
 }
