@@ -47,11 +47,6 @@ func (db *DB) provider(logger *slog.Logger) (*goose.Provider, error) {
 	case MySQL:
 		dialect = goose.DialectMySQL
 	}
-	// Several castellan processes may start at once against one database server: a session lock
-	// makes them migrate one after the other (see migrationLock).
-	if db.dialect != SQLite {
-		opts = append(opts, goose.WithSessionLocker(migrationLock{dialect: db.dialect, logger: logger}))
-	}
 	p, err := goose.NewProvider(dialect, db.sql, fsys, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("prepare migrations: %w", err)
@@ -113,27 +108,34 @@ var versionTableExists = map[Dialect]string{
 		WHERE table_schema = DATABASE() AND table_name = 'goose_db_version'`,
 }
 
-func status(ctx context.Context, p *goose.Provider) (SchemaStatus, error) {
-	var st SchemaStatus
-	for _, s := range p.ListSources() {
-		st.Latest = max(st.Latest, s.Version)
-	}
-	cur, err := p.GetDBVersion(ctx)
-	if err != nil {
-		return st, fmt.Errorf("read schema version: %w", err)
-	}
-	st.Current = cur
-	return st, nil
-}
-
 // Migrate applies every pending migration. It refuses, changing nothing, a database whose schema is
 // newer than this binary: an older castellan must not run against tables it does not understand.
-func (db *DB) Migrate(ctx context.Context, logger *slog.Logger) (SchemaStatus, error) {
+//
+// On PostgreSQL and MariaDB the whole run, from reading the version to the last migration, holds
+// the migration lock (see migrationLock), so that processes starting together migrate one after
+// the other. It is held here rather than through goose's locker option, which goose skips when it
+// checks for pending migrations and creates its version table: processes starting together on a
+// new database then raced to create that table and the losers retried a second later.
+func (db *DB) Migrate(ctx context.Context, logger *slog.Logger) (_ SchemaStatus, err error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if db.dialect != SQLite {
+		unlock, err := db.lockMigrations(ctx, logger)
+		if err != nil {
+			return SchemaStatus{}, err
+		}
+		defer func() {
+			if uerr := unlock(); err == nil {
+				err = uerr
+			}
+		}()
+	}
 	p, err := db.provider(logger)
 	if err != nil {
 		return SchemaStatus{}, err
 	}
-	st, err := status(ctx, p)
+	st, err := db.Status(ctx)
 	if err != nil {
 		return st, err
 	}
@@ -144,5 +146,5 @@ func (db *DB) Migrate(ctx context.Context, logger *slog.Logger) (SchemaStatus, e
 	if _, err := p.Up(ctx); err != nil {
 		return st, fmt.Errorf("apply migrations: %w", err)
 	}
-	return status(ctx, p)
+	return db.Status(ctx)
 }

@@ -12,9 +12,9 @@ import (
 )
 
 // migrationLock makes castellan processes that start together on one PostgreSQL or MariaDB
-// database migrate one after the other: goose takes it on one connection around every migration
-// run (and around reading the schema version). It is a session lock of the engine, so a process
-// that dies gives it back with its connection.
+// database migrate one after the other: [DB.Migrate] holds it on a connection of its own for the
+// whole run. It is a session lock of the engine, so a process that dies gives it back with its
+// connection.
 //
 // goose's own PostgreSQL locker polls every five seconds and says nothing meanwhile, so a second
 // process started next to a first waited five seconds in silence. This one first tries the lock,
@@ -75,6 +75,24 @@ func (l migrationLock) try(ctx context.Context, conn *sql.Conn, wait int) (bool,
 		return false, fmt.Errorf("take the migration lock: %w", err)
 	}
 	return got.Valid && got.Bool, nil
+}
+
+// lockMigrations takes the migration lock on a connection of its own and returns what gives it back
+// and returns the connection to the pool.
+func (db *DB) lockMigrations(ctx context.Context, logger *slog.Logger) (func() error, error) {
+	conn, err := db.sql.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("take the migration lock: %w", err)
+	}
+	l := migrationLock{dialect: db.dialect, logger: logger}
+	if err := l.SessionLock(ctx, conn); err != nil {
+		_ = conn.Close()
+		return nil, err
+	}
+	return func() error {
+		err := l.SessionUnlock(context.WithoutCancel(ctx), conn)
+		return errors.Join(err, conn.Close())
+	}, nil
 }
 
 // SessionUnlock gives the lock back.

@@ -65,6 +65,9 @@ func TestMigrationWaitsForTheLockAndSaysSo(t *testing.T) {
 			if !strings.Contains(log.String(), "took the migration lock") {
 				t.Fatalf("no word of taking the lock; log:\n%s", log)
 			}
+			if n := strings.Count(log.String(), "waiting for the migration lock"); n != 1 {
+				t.Fatalf("%d lines of waiting, want one per migration run; log:\n%s", n, log)
+			}
 			if st, err := waiter.Status(ctx); err != nil || st.Current != st.Latest {
 				t.Fatalf("status after migrate: %+v, %v", st, err)
 			}
