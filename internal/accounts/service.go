@@ -40,7 +40,8 @@ type Config struct {
 
 // VerificationMailer delivers the link that verifies a new account's address (register.go).
 type VerificationMailer interface {
-	SendRegistrationVerification(ctx context.Context, email string, token secret.String, expires time.Time) error
+	SendRegistrationVerification(ctx context.Context, email string, token secret.String,
+		expires time.Time) error
 }
 
 // Options are the dependencies of a Service.

@@ -118,7 +118,8 @@ func (c *Client) recoveryKey(ctx context.Context, orgID string) (string, error) 
 		PublicKey string `json:"publicKey"`
 	}
 	if err := c.call(ctx, http.MethodGet, orgPath(orgID, "public-key"), nil, &k); err != nil {
-		return "", fmt.Errorf("accept invitation: read the organization's public key for account recovery: %w", err)
+		return "", fmt.Errorf("accept invitation: read the organization's public key for account recovery: %w",
+			err)
 	}
 	key, err := bwcrypto.ShareKey(c.rand, c.account.UserKey, k.PublicKey)
 	if err != nil {

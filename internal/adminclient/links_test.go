@@ -11,7 +11,8 @@ import (
 	"github.com/castellan-vault/castellan/internal/adminclient"
 )
 
-const joinLink = "https://vault.example.com/#/accept-organization?organizationId=0b3c7f0e-5a61-4a0e-9d55-3f5b0c3f2a10" +
+const joinLink = "https://vault.example.com/#/accept-organization?" +
+	"organizationId=0b3c7f0e-5a61-4a0e-9d55-3f5b0c3f2a10" +
 	"&organizationUserId=7d1e2f3a-1111-4c2d-8e9f-0a1b2c3d4e5f&email=ann%2Bx%40example.com" +
 	"&organizationName=Acme%20%26%20Sons&token=tok.en_-&initOrganization=false&orgUserHasExistingUser=true"
 
@@ -43,7 +44,8 @@ func TestParseInviteLink(t *testing.T) {
 
 func TestParseVerificationLink(t *testing.T) {
 	for _, link := range []string{
-		"https://v.example.com/redirect-connector.html#finish-signup?token=a.b&email=ann%2Bx%40example.com&fromEmail=true",
+		"https://v.example.com/redirect-connector.html#finish-signup?token=a.b&email=ann%2Bx%40example.com" +
+			"&fromEmail=true",
 		"https://v.example.com/#/finish-signup?token=a.b&email=ann%2Bx%40example.com",
 		"token=a.b&email=ann%2Bx%40example.com",
 	} {

@@ -92,7 +92,8 @@ func finishBody(r Registration, a *bwcrypto.Account) map[string]any {
 	body := map[string]any{
 		"email": a.Email, "name": nilIfEmpty(r.Name), "masterPasswordHint": nilIfEmpty(r.Hint),
 		"masterPasswordHash": a.MasterPasswordHash, "userSymmetricKey": a.Key,
-		"userAsymmetricKeys": map[string]any{"publicKey": a.PublicKey, "encryptedPrivateKey": a.EncryptedPrivateKey},
+		"userAsymmetricKeys": map[string]any{"publicKey": a.PublicKey,
+			"encryptedPrivateKey": a.EncryptedPrivateKey},
 		"masterPasswordAuthentication": map[string]any{"salt": a.Email, "kdf": kdf,
 			"masterPasswordAuthenticationHash": a.MasterPasswordHash},
 		"masterPasswordUnlock": map[string]any{"salt": a.Email, "kdf": kdf, "masterKeyWrappedUserKey": a.Key},

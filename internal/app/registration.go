@@ -15,10 +15,10 @@ type registrationMailer struct {
 	publicURL string
 }
 
-func (m registrationMailer) SendRegistrationVerification(ctx context.Context, email string, token secret.String,
-	expires time.Time) error {
-	msg, err := mail.VerifyEmailMessage(mail.VerifyEmailData{PublicURL: m.publicURL, Email: email, Token: token,
-		ExpiresAt: expires})
+func (m registrationMailer) SendRegistrationVerification(ctx context.Context, email string,
+	token secret.String, expires time.Time) error {
+	msg, err := mail.VerifyEmailMessage(mail.VerifyEmailData{PublicURL: m.publicURL, Email: email,
+		Token: token, ExpiresAt: expires})
 	if err != nil {
 		return fmt.Errorf("compose e-mail verification: %w", err)
 	}
@@ -38,6 +38,7 @@ func (a *App) logRegistration() {
 	default:
 		log.Warn("registration open without e-mail verification: anyone may create an account for any " +
 			"address; verification needs an SMTP server (CASTELLAN_SMTP_HOST) and " +
-			"CASTELLAN_REGISTRATION_VERIFY_EMAIL=true, or close registration with CASTELLAN_REGISTRATION=closed")
+			"CASTELLAN_REGISTRATION_VERIFY_EMAIL=true, or close registration with " +
+			"CASTELLAN_REGISTRATION=closed")
 	}
 }

@@ -256,7 +256,8 @@ func (e *adminEnv) accountAcceptCmd() *cobra.Command {
 			"automatically, your user key is encrypted to the organization's public key here and sent\n" +
 			"with the acceptance. An administrator then confirms you; after that the organization's items\n" +
 			"appear in your vault.\n\n" +
-			"Without an account yet, create it from the invitation: castellan account register --invite-link LINK",
+			"Without an account yet, create it from the invitation:\n" +
+			"  castellan account register --invite-link LINK",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			inv, err := adminclient.ParseInviteLink(args[0])

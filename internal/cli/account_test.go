@@ -16,7 +16,8 @@ func runAccount(t *testing.T, environ []string, args ...string) (stdout, stderr 
 	return out.String(), errOut.String(), err
 }
 
-const testJoinLink = "https://vault.example.com/#/accept-organization?organizationId=0b3c7f0e-5a61-4a0e-9d55-3f5b0c3f2a10" +
+const testJoinLink = "https://vault.example.com/#/accept-organization?" +
+	"organizationId=0b3c7f0e-5a61-4a0e-9d55-3f5b0c3f2a10" +
 	"&organizationUserId=7d1e2f3a-1111-4c2d-8e9f-0a1b2c3d4e5f&email=ann%40example.com&organizationName=Acme" +
 	"&token=tok&initOrganization=false&orgUserHasExistingUser=true"
 

@@ -145,7 +145,8 @@ func (a *accountEnv) registerByMail(email, name, pw string, extra ...string) *e2
 	// The second run takes the server and the address from the link.
 	run := a.account(pw, nil, append([]string{"register", "--verification-link", link}, extra...)...)
 	a.ok(run, nil)
-	if !strings.Contains(run.Stdout, "Created the account "+email) || !strings.Contains(run.Stdout, "bw login "+email) {
+	if !strings.Contains(run.Stdout, "Created the account "+email) ||
+		!strings.Contains(run.Stdout, "bw login "+email) {
 		a.t.Fatalf("second register run: %s", run.Stdout)
 	}
 	return a.user(email, pw)

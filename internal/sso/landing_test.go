@@ -52,7 +52,8 @@ func TestLandingPagesInChromium(t *testing.T) {
 		}
 	}
 
-	dom = dumpDOM(t, e.srv.URL+"/redirect-connector.html#finish-signup?token=a.b&email=ann%40example.com&fromEmail=true")
+	dom = dumpDOM(t, e.srv.URL+
+		"/redirect-connector.html#finish-signup?token=a.b&email=ann%40example.com&fromEmail=true")
 	want := "castellan account register --verification-link '" + e.srv.URL +
 		"/#/finish-signup?token=a.b&email=ann%40example.com&fromEmail=true'"
 	if !strings.Contains(dom, want) || !strings.Contains(dom, "This link verifies ann@example.com") {
