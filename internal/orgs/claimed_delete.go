@@ -51,7 +51,7 @@ func (s *Service) DeleteClaimedAccounts(ctx context.Context, userID, orgID strin
 		if !claimed {
 			return httpx.BadRequest(msgNotClaimed)
 		}
-		if err := soleOwnerAnywhere(ctx, q, m.UserID); err != nil {
+		if err := soleOwnerAnywhere(ctx, q, orgID, m.UserID); err != nil {
 			return err
 		}
 		now := s.clock.Now()
@@ -73,8 +73,11 @@ func (s *Service) DeleteClaimedAccounts(ctx context.Context, userID, orgID strin
 	return res, err
 }
 
-// soleOwnerAnywhere refuses when the account is the last confirmed owner of any organization.
-func soleOwnerAnywhere(ctx context.Context, q Queries, userID string) error {
+// soleOwnerAnywhere refuses when the account is the last confirmed owner of any organization. Each
+// other organization it owns is locked before its owners are counted, as every membership change
+// locks its organization first, so that a concurrent change there (removing, revoking or deleting
+// the other owner) cannot leave it without an owner; orgID, the caller's, is locked already.
+func soleOwnerAnywhere(ctx context.Context, q Queries, orgID, userID string) error {
 	ms, err := q.MembershipsOfUser(ctx, userID)
 	if err != nil {
 		return err
@@ -82,6 +85,11 @@ func soleOwnerAnywhere(ctx context.Context, q Queries, userID string) error {
 	for _, m := range ms {
 		if m.Type != RoleOwner || m.Status != StatusConfirmed {
 			continue
+		}
+		if m.OrganizationID != orgID {
+			if _, err := q.LockOrganization(ctx, m.OrganizationID); err != nil {
+				return err
+			}
 		}
 		n, err := q.ConfirmedOwners(ctx, m.OrganizationID, []string{m.ID})
 		if err != nil {
