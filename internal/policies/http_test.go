@@ -368,3 +368,26 @@ func (e *env) clientCredentials(u *user, secret string) response {
 	e.h.ServeHTTP(rec, req)
 	return response{Status: rec.Code, Body: rec.Body.Bytes()}
 }
+
+// The Two-step login policy cannot be turned on (castellan has no two-factor login yet, so members
+// could never comply); turning it off, in either request shape, still works.
+func TestTwoFactorPolicyRefused(t *testing.T) {
+	t.Parallel()
+	onEveryEngine(t, func(t *testing.T, e *env) {
+		owner := e.register("owner")
+		orgID := e.org(owner)
+		before := e.snapshot()
+		e.refused(e.putPolicy(owner, orgID, 0, true, nil), before,
+			"two-step login is not supported by this server yet")
+		e.refused(e.call(owner.Token, "PUT", "/api/organizations/"+orgID+"/policies/0/vnext",
+			map[string]any{"policy": map[string]any{"enabled": true, "data": nil}, "metadata": map[string]any{}}),
+			before, "two-step login is not supported by this server yet")
+		var off policyBody
+		e.putPolicy(owner, orgID, 0, false, nil).must(t).decode(t, &off)
+		if off.Enabled || off.Type != 0 {
+			t.Errorf("disabled two-step login policy: %+v", off)
+		}
+		e.must(owner, "PUT", "/api/organizations/"+orgID+"/policies/0/vnext",
+			map[string]any{"policy": map[string]any{"enabled": false, "data": nil}, "metadata": map[string]any{}})
+	})
+}

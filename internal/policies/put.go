@@ -97,6 +97,9 @@ func (s *Service) Put(ctx context.Context, userID, orgID string, t Type, r PutRe
 	if err != nil {
 		return Response{}, err
 	}
+	if t == TypeTwoFactor && enabled {
+		return Response{}, errTwoFactorUnsupported
+	}
 	data, err := normalizeData(t, raw)
 	if err != nil {
 		return Response{}, err
@@ -122,6 +125,11 @@ func (s *Service) Put(ctx context.Context, userID, orgID string, t Type, r PutRe
 		"enabled", enabled, "revoked", revoked)
 	return newResponse(orgID, t, &out, nil), nil
 }
+
+// errTwoFactorUnsupported refuses turning the Two-step login policy on: castellan has no two-factor
+// login yet, so members could never satisfy it. Turning it off stays allowed.
+var errTwoFactorUnsupported = httpx.BadRequest("The Two-step login policy cannot be turned on: " +
+	"two-step login is not supported by this server yet.")
 
 // change is one policy change, by an administrator (actorID) or by castellan itself (systemUser).
 type change struct {
