@@ -9,6 +9,9 @@ import (
 	"os"
 	"path"
 	"strings"
+	"syscall"
+
+	"github.com/castellan-vault/castellan/internal/httpx"
 )
 
 // Handler serves one web vault folder.
@@ -17,18 +20,60 @@ type Handler struct {
 	rest http.Handler
 }
 
-// New opens dir, which must hold index.html, and returns a handler that serves it and hands
+// Required are the files a web vault folder must hold. Besides the vault's index, castellan leaves
+// the two connector pages to the vault when it serves one (its own pages at those paths step
+// aside): redirect-connector.html is where the mailed verification link lands, sso-connector.html
+// where the vault's single sign-on ends. A folder without them is refused at start rather than
+// falling back to castellan's pages there: castellan's connector finishes a sign-on its own way,
+// not the way the vault's sign-on page that started it expects, and a half-built folder is better
+// found at start than by the first person whose link breaks.
+var Required = []string{"index.html", "redirect-connector.html", "sso-connector.html"}
+
+// Check reports what makes dir unfit to serve as a web vault, as a reason to show after the
+// setting's name: it must be a folder holding the [Required] files as regular files, not reached
+// through a symbolic link that leaves the folder (castellan serves nothing from outside it).
+func Check(dir string) error {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return fmt.Errorf("cannot open the folder %s: %w", dir, err)
+	}
+	defer root.Close()
+	return check(root, dir)
+}
+
+func check(root *os.Root, dir string) error {
+	for _, name := range Required {
+		fi, err := root.Stat(name)
+		switch {
+		case err == nil && fi.Mode().IsRegular():
+			continue
+		case err == nil:
+			return fmt.Errorf("%s in %s is not a regular file: point it at the folder of a web vault build",
+				name, dir)
+		}
+		if lfi, lerr := root.Lstat(name); lerr == nil && lfi.Mode()&fs.ModeSymlink != 0 {
+			return fmt.Errorf("%s in %s is a symbolic link that leaves the folder (or leads nowhere); "+
+				"castellan serves nothing from outside it: copy the build into one folder", name, dir)
+		}
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("no %s in %s: point it at the folder of a web vault build (the one that "+
+				"holds index.html, redirect-connector.html and sso-connector.html)", name, dir)
+		}
+		return fmt.Errorf("%s in %s: %w", name, dir, err)
+	}
+	return nil
+}
+
+// New opens dir, which must pass [Check], and returns a handler that serves it and hands
 // everything else to rest.
 func New(dir string, rest http.Handler) (*Handler, error) {
 	root, err := os.OpenRoot(dir)
 	if err != nil {
-		return nil, fmt.Errorf("open the web vault folder: %w", err)
+		return nil, fmt.Errorf("CASTELLAN_WEB_VAULT_DIR: cannot open the folder %s: %w", dir, err)
 	}
-	fi, err := root.Stat("index.html")
-	if err != nil || !fi.Mode().IsRegular() {
+	if err := check(root, dir); err != nil {
 		_ = root.Close()
-		return nil, fmt.Errorf("the web vault folder %s has no index.html: point it at the folder of a web "+
-			"vault build (the one that holds index.html)", dir)
+		return nil, fmt.Errorf("CASTELLAN_WEB_VAULT_DIR: %w", err)
 	}
 	return &Handler{root: root, rest: rest}, nil
 }
@@ -62,15 +107,22 @@ func ContentType(name string) string {
 // ServeHTTP serves a file of the vault, index.html for the vault's own routes, or hands the
 // request on.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		h.rest.ServeHTTP(w, r)
-		return
-	}
 	name := strings.TrimPrefix(path.Clean("/"+r.URL.Path), "/")
 	if name == "" {
 		name = "index.html"
 	}
 	if hidden(name) {
+		h.rest.ServeHTTP(w, r)
+		return
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		// A file of the vault takes only reads; other paths are castellan's (its 404).
+		if fi, err := h.root.Stat(name); err == nil && fi.Mode().IsRegular() {
+			w.Header().Set("Allow", "GET, HEAD")
+			httpx.WriteError(w, r, nil, &httpx.Error{Status: http.StatusMethodNotAllowed,
+				Message: "The web vault's files accept GET and HEAD only."})
+			return
+		}
 		h.rest.ServeHTTP(w, r)
 		return
 	}
@@ -95,9 +147,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // open opens a regular file of the vault; a folder counts as missing, so that it gets the index
-// (the vault's router) rather than a listing.
+// (the vault's router) rather than a listing, and so does anything else that is not a regular file
+// (a FIFO, a device, a socket): opening a FIFO waits for a writer, which would hang the request and
+// the server's shutdown. The name is checked before it is opened, and opened without waiting
+// (O_NONBLOCK, which changes nothing for a regular file) in case it changes in between.
 func (h *Handler) open(name string) (*os.File, fs.FileInfo, error) {
-	f, err := h.root.Open(name)
+	if fi, err := h.root.Stat(name); err != nil {
+		return nil, nil, err
+	} else if !fi.Mode().IsRegular() {
+		return nil, nil, fs.ErrNotExist
+	}
+	f, err := h.root.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, nil, err
 	}
