@@ -3,7 +3,9 @@ package accounts
 import (
 	"errors"
 	"log/slog"
+	"math"
 	"net/http"
+	"strconv"
 
 	"github.com/castellan-vault/castellan/internal/auth"
 	"github.com/castellan-vault/castellan/internal/bwcrypto"
@@ -60,7 +62,15 @@ func (h *Handlers) SendVerificationEmail(w http.ResponseWriter, r *http.Request)
 	if err := httpx.DecodeJSON(r, &req); err != nil {
 		return err
 	}
-	token, err := h.svc.StartRegistration(r.Context(), req.Email, req.Name)
+	addr := ""
+	if h.svc.ClientAddress != nil {
+		addr = h.svc.ClientAddress(r)
+	}
+	token, err := h.svc.StartRegistration(r.Context(), req.Email, req.Name, addr)
+	var limited *mailLimited
+	if errors.As(err, &limited) {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(limited.wait.Seconds()))))
+	}
 	if err != nil {
 		return err
 	}

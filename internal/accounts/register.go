@@ -88,7 +88,10 @@ func checkEmail(email string) error {
 // account gets no mail and the same answer, as on the official server, so that the answer does not
 // tell whether an account exists. With verification off, the token is returned to the caller, as
 // the official server does then, and proves nothing about the address.
-func (s *Service) StartRegistration(ctx context.Context, email, name string) (string, error) {
+//
+// With verification on, VerificationMailLimit counts the request before anything tells whether the
+// address has an account; over the limit the answer is a 429 (mailLimited) and nothing is mailed.
+func (s *Service) StartRegistration(ctx context.Context, email, name, clientAddr string) (string, error) {
 	email = NormalizeEmail(email)
 	if err := s.checkRegistrable(email); err != nil {
 		return "", err
@@ -104,8 +107,29 @@ func (s *Service) StartRegistration(ctx context.Context, email, name string) (st
 	if err != nil || !s.cfg.VerifyEmail {
 		return token, err
 	}
+	if s.VerificationMailLimit != nil {
+		wait, err := s.VerificationMailLimit(ctx, email, clientAddr)
+		if err != nil {
+			return "", err
+		}
+		if wait > 0 {
+			s.log.InfoContext(ctx, "registration verification not sent: too many requests", "retry_after", wait)
+			return "", &mailLimited{wait: wait, err: &httpx.Error{Status: http.StatusTooManyRequests,
+				Message: "Too many verification e-mails were requested. Try again later."}}
+		}
+	}
 	return "", s.mailVerification(ctx, email, token, expires)
 }
+
+// mailLimited is the 429 of a verification mail over the limit, with how long until the next one
+// may be asked for (the handler's Retry-After).
+type mailLimited struct {
+	wait time.Duration
+	err  *httpx.Error
+}
+
+func (e *mailLimited) Error() string { return e.err.Message }
+func (e *mailLimited) Unwrap() error { return e.err }
 
 // registrationToken signs c, valid for registrationTokenTTL from now, and returns it with its expiry.
 func (s *Service) registrationToken(ctx context.Context, c registrationClaims) (string, time.Time, error) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"strings"
 	"time"
 
@@ -82,6 +83,13 @@ type Service struct {
 	// accounts created outside its single sign-on (domain_block.go). The claimed-domain mount sets
 	// it; without it, no domain is blocked.
 	DomainBlock DomainBlocker
+
+	// ClientAddress and VerificationMailLimit limit the verification mails of
+	// register/send-verification-email (the identity server sets them, counting in the database
+	// shared by every process): the limit counts one mail to the address from the client address and
+	// returns how long to wait when a bucket is over its maximum. Without them nothing is limited.
+	ClientAddress         func(r *http.Request) string
+	VerificationMailLimit func(ctx context.Context, normalizedEmail, clientAddr string) (time.Duration, error)
 }
 
 // NewService builds the account service.

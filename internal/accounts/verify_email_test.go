@@ -29,6 +29,12 @@ import (
 // sender into a folder the test reads.
 func verifyingEnv(t *testing.T) (*identitytest.Env, string) {
 	t.Helper()
+	return verifyingEnvOn(t, storagetest.Engines()[0])
+}
+
+// verifyingEnvOn is verifyingEnv on a fresh database of engine eng.
+func verifyingEnvOn(t *testing.T, eng storagetest.Engine) (*identitytest.Env, string) {
+	t.Helper()
 	dir := filepath.Join(t.TempDir(), "mail")
 	clk := clock.NewFake(time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC))
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -36,7 +42,7 @@ func verifyingEnv(t *testing.T) (*identitytest.Env, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db := storagetest.OpenFresh(t, storagetest.Engines()[0])
+	db := storagetest.OpenFresh(t, eng)
 	a, err := app.New(context.Background(), app.Deps{Logger: logger, Clock: clk, DB: db,
 		PublicURL: identitytest.PublicURL, MaxBodyBytes: 1 << 20, DataDir: t.TempDir(), Mail: sender,
 		Accounts: app.AccountSettings{VerifyEmail: true}})

@@ -64,6 +64,7 @@ func (a *App) mountIdentity(ctx context.Context) error {
 		PublicURL: d.PublicURL, Limits: d.Accounts.Limits, ClientIPHeader: d.Accounts.ClientIPHeader,
 	})
 	a.Accounts, a.Identity, a.Verifier = svc, srv, srv
+	svc.ClientAddress, svc.VerificationMailLimit = srv.ClientAddress, srv.LimitVerificationMail
 
 	h := accounts.NewHandlers(svc, d.Logger)
 	for _, p := range []string{"POST /identity/accounts/prelogin", "POST /identity/accounts/prelogin/password"} {

@@ -85,3 +85,44 @@ func (s *Server) succeeded(ctx context.Context, b bucket) {
 		s.log.ErrorContext(ctx, "could not clear failed logins", "err", err)
 	}
 }
+
+// Verification mails (register/send-verification-email) are limited in the same buckets table as
+// failed logins, so that every castellan process on the database shares the count: per recipient
+// (named by a hash of the address) and per client address, each in a fixed window.
+const (
+	DefaultMailsPerRecipient = 5
+	DefaultMailsPerClient    = 20
+	DefaultMailWindow        = time.Hour
+)
+
+// ClientAddress is the caller's address as the login limits see it (ClientIPHeader or the
+// connection's address).
+func (s *Server) ClientAddress(r *http.Request) string { return s.clientIP(r) }
+
+// LimitVerificationMail counts one verification mail to normalizedEmail asked from clientAddr and
+// returns how long until the fuller of the two buckets accepts another one, or 0 when this one may be
+// sent. It counts first and reads after, so processes racing on one bucket never send more than its
+// maximum. It counts whether or not the address has an account, so the answer tells nothing.
+func (s *Server) LimitVerificationMail(ctx context.Context, normalizedEmail, clientAddr string) (time.Duration, error) {
+	sum := sha256.Sum256([]byte(normalizedEmail))
+	bs := []bucket{
+		{name: "mail-to:" + hex.EncodeToString(sum[:]), max: s.limits.MailsPerRecipient},
+		{name: "mail-from:" + clientAddr, max: s.limits.MailsPerClient},
+	}
+	now := s.clock.Now()
+	since := now.Add(-s.limits.MailWindow)
+	var wait time.Duration
+	for _, b := range bs {
+		if err := s.store.RecordLoginFailure(ctx, b.name, now, since); err != nil {
+			return 0, err
+		}
+		n, start, err := s.store.LoginFailures(ctx, b.name, since)
+		if err != nil {
+			return 0, err
+		}
+		if n > b.max {
+			wait = max(wait, start.Add(s.limits.MailWindow).Sub(now))
+		}
+	}
+	return wait, nil
+}

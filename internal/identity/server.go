@@ -23,6 +23,12 @@ type Limits struct {
 	PerAccount int           // failures per e-mail address or API key client id in one window
 	PerAddress int           // failures per client address in one window
 	Window     time.Duration // the window's length
+
+	// Verification mails (LimitVerificationMail): per recipient and per client address in one
+	// MailWindow; zero means the Default* constants of ratelimit.go.
+	MailsPerRecipient int
+	MailsPerClient    int
+	MailWindow        time.Duration
 }
 
 // DefaultLimits are 10 failures per account and 100 per address in 15 minutes.
@@ -104,6 +110,15 @@ func NewServer(o Options) *Server {
 	}
 	if o.Limits.Window == 0 {
 		o.Limits.Window = def.Window
+	}
+	if o.Limits.MailsPerRecipient == 0 {
+		o.Limits.MailsPerRecipient = DefaultMailsPerRecipient
+	}
+	if o.Limits.MailsPerClient == 0 {
+		o.Limits.MailsPerClient = DefaultMailsPerClient
+	}
+	if o.Limits.MailWindow == 0 {
+		o.Limits.MailWindow = DefaultMailWindow
 	}
 	s := &Server{
 		accounts: o.Accounts, store: o.Store, keys: o.Keys, clock: o.Clock, rand: o.Rand,
