@@ -15,12 +15,12 @@ import (
 	"net"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/castellan-vault/castellan/internal/secret"
+	"github.com/castellan-vault/castellan/internal/webvault"
 )
 
 // Server is the configuration of `castellan serve` and `castellan migrate`.
@@ -195,9 +195,18 @@ func (c *Server) validateAccounts() error {
 	if strings.ContainsAny(c.ClientIPHeader, " :\r\n") {
 		return &Error{Var: "CASTELLAN_CLIENT_IP_HEADER", Reason: "want a header name such as X-Forwarded-For"}
 	}
-	if c.TokenSigningAlg != "RS256" && c.TokenSigningAlg != "ES256" && c.TokenSigningAlg != "EdDSA" {
-		return &Error{Var: "CASTELLAN_TOKEN_SIGNING_ALG", Reason: "want EdDSA, ES256 or RS256"}
+	// The names are matched without regard to case (es256 is ES256) and kept in the JOSE spelling.
+	alg := ""
+	for _, a := range []string{"EdDSA", "ES256", "RS256"} {
+		if strings.EqualFold(strings.TrimSpace(c.TokenSigningAlg), a) {
+			alg = a
+		}
 	}
+	if alg == "" {
+		return &Error{Var: "CASTELLAN_TOKEN_SIGNING_ALG", Reason: fmt.Sprintf("%q: want EdDSA, ES256 or RS256",
+			c.TokenSigningAlg)}
+	}
+	c.TokenSigningAlg = alg
 	return nil
 }
 
@@ -249,7 +258,8 @@ func (c *Server) validateDomains() error {
 	return nil
 }
 
-// validateWebVault checks that CASTELLAN_WEB_VAULT_DIR, when set, is a folder holding index.html.
+// validateWebVault checks that CASTELLAN_WEB_VAULT_DIR, when set, is a folder that castellan can
+// serve as a web vault (webvault.Check: index.html and the connector pages, inside the folder).
 func (c *Server) validateWebVault() error {
 	if c.WebVaultDir == "" {
 		return nil
@@ -257,9 +267,8 @@ func (c *Server) validateWebVault() error {
 	if fi, err := os.Stat(c.WebVaultDir); err != nil || !fi.IsDir() {
 		return &Error{Var: "CASTELLAN_WEB_VAULT_DIR", Reason: "not a folder: " + c.WebVaultDir}
 	}
-	if fi, err := os.Stat(filepath.Join(c.WebVaultDir, "index.html")); err != nil || !fi.Mode().IsRegular() {
-		return &Error{Var: "CASTELLAN_WEB_VAULT_DIR", Reason: "no index.html in " + c.WebVaultDir +
-			": point it at the folder of a web vault build"}
+	if err := webvault.Check(c.WebVaultDir); err != nil {
+		return &Error{Var: "CASTELLAN_WEB_VAULT_DIR", Reason: err.Error()}
 	}
 	return nil
 }

@@ -99,11 +99,17 @@ func TestTokenSigningAlg(t *testing.T) {
 	if err != nil || cfg.TokenSigningAlg != "RS256" {
 		t.Fatalf("flag over variable: %q, %v", cfg.TokenSigningAlg, err)
 	}
-	for _, bad := range []string{"HS256", "none", "eddsa", "PS256"} {
+	for given, want := range map[string]string{"es256": "ES256", "eddsa": "EdDSA", "Rs256": "RS256"} {
+		cfg, err = load(t, []string{"CASTELLAN_TOKEN_SIGNING_ALG=" + given})
+		if err != nil || cfg.TokenSigningAlg != want {
+			t.Errorf("%q: %q, %v, want %s", given, cfg.TokenSigningAlg, err, want)
+		}
+	}
+	for _, bad := range []string{"HS256", "none", "PS256", "ed25519"} {
 		_, err := load(t, []string{"CASTELLAN_TOKEN_SIGNING_ALG=" + bad})
 		var ce *Error
-		if !errors.As(err, &ce) || ce.Var != "CASTELLAN_TOKEN_SIGNING_ALG" {
-			t.Errorf("%q: err = %v, want one naming CASTELLAN_TOKEN_SIGNING_ALG", bad, err)
+		if !errors.As(err, &ce) || ce.Var != "CASTELLAN_TOKEN_SIGNING_ALG" || !strings.Contains(ce.Reason, `"`+bad+`"`) {
+			t.Errorf("%q: err = %v, want one naming CASTELLAN_TOKEN_SIGNING_ALG and the value", bad, err)
 		}
 	}
 }

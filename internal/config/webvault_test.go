@@ -14,8 +14,25 @@ func TestWebVaultDir(t *testing.T) {
 		t.Fatalf("default: %q, %v", cfg.WebVaultDir, err)
 	}
 	build := t.TempDir()
-	if err := os.WriteFile(filepath.Join(build, "index.html"), []byte("<title>v</title>"), 0o644); err != nil {
+	for _, name := range []string{"index.html", "redirect-connector.html", "sso-connector.html"} {
+		if err := os.WriteFile(filepath.Join(build, name), []byte("<title>v</title>"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// index.html linked from outside the folder: castellan would not serve it, so it says so.
+	escaping := t.TempDir()
+	for _, name := range []string{"redirect-connector.html", "sso-connector.html"} {
+		if err := os.WriteFile(filepath.Join(escaping, name), []byte("c"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(filepath.Join(build, "index.html"), filepath.Join(escaping, "index.html")); err != nil {
 		t.Fatal(err)
+	}
+	_, err = load(t, []string{"CASTELLAN_WEB_VAULT_DIR=" + escaping})
+	var le *Error
+	if !errors.As(err, &le) || le.Var != "CASTELLAN_WEB_VAULT_DIR" || !strings.Contains(le.Reason, "symbolic link") {
+		t.Errorf("escaping index: err = %v", err)
 	}
 	if cfg, err = load(t, nil, "--web-vault-dir", build); err != nil || cfg.WebVaultDir != build {
 		t.Fatalf("a build folder: %q, %v", cfg.WebVaultDir, err)
