@@ -273,3 +273,21 @@ func checkIdentifier(id string, enabled bool) string {
 	}
 	return ""
 }
+
+// checkNewIdentifier is checkIdentifier for an identifier an administrator sets: it also keeps to
+// letters, digits, '-', '_' and '.', not first, so that the identifier stays one plain segment in
+// the URLs and query strings that carry it (no "?", "/", "%" or "..").
+func checkNewIdentifier(id string, enabled bool) string {
+	if msg := checkIdentifier(id, enabled); msg != "" {
+		return msg
+	}
+	for i, r := range id {
+		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' ||
+			r == '.' && i > 0
+		if !ok {
+			return "The SSO identifier may hold only letters (a-z, A-Z), digits, '-', '_' and '.', " +
+				"and must not start with '.'."
+		}
+	}
+	return ""
+}

@@ -126,7 +126,7 @@ func (q *ConfigRequest) check() error {
 		return httpx.Invalid("Data", "The Data field is required.")
 	}
 	q.Identifier = strings.TrimSpace(q.Identifier)
-	if msg := checkIdentifier(q.Identifier, *q.Enabled); msg != "" {
+	if msg := checkNewIdentifier(q.Identifier, *q.Enabled); msg != "" {
 		return httpx.Invalid("Identifier", msg)
 	}
 	q.Data.normalize()

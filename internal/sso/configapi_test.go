@@ -135,6 +135,12 @@ func testConfigValidation(t *testing.T, e *env) {
 		{"IdentifierSpaces", func(map[string]any) {}, "ac me", "Identifier"},
 		{"IdentifierLong", func(map[string]any) {}, strings.Repeat("x", 51), "Identifier"},
 		{"IdentifierLongEmoji", func(map[string]any) {}, strings.Repeat("😀", 26), "Identifier"},
+		{"IdentifierQuery", func(map[string]any) {}, "acme?x=1", "Identifier"},
+		{"IdentifierPath", func(map[string]any) {}, "../x", "Identifier"},
+		{"IdentifierSlash", func(map[string]any) {}, "ac/me", "Identifier"},
+		{"IdentifierPercent", func(map[string]any) {}, "ac%2Fme", "Identifier"},
+		{"IdentifierLeadingDot", func(map[string]any) {}, ".acme", "Identifier"},
+		{"IdentifierNonASCII", func(map[string]any) {}, "acmé", "Identifier"},
 	}
 	before := e.call(token, "GET", e.ssoPath(), nil, nil, http.StatusOK)
 	for _, tc := range cases {
