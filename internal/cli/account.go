@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 
@@ -137,7 +138,7 @@ func (e *adminEnv) register(cmd *cobra.Command, f registerFlags) error {
 			return err
 		}
 		link, reg.VerificationToken = f.verificationLink, v.Token
-		if err := e.linkDefaults(link, v.Email, "verification link"); err != nil {
+		if err := e.linkDefaults(cmd, link, v.Email, "verification link"); err != nil {
 			return err
 		}
 	case f.inviteLink != "":
@@ -146,7 +147,7 @@ func (e *adminEnv) register(cmd *cobra.Command, f registerFlags) error {
 			return err
 		}
 		link, reg.Invitation = f.inviteLink, &inv
-		if err := e.linkDefaults(link, inv.Email, "invitation"); err != nil {
+		if err := e.linkDefaults(cmd, link, inv.Email, "invitation"); err != nil {
 			return err
 		}
 	}
@@ -167,9 +168,17 @@ func (e *adminEnv) register(cmd *cobra.Command, f registerFlags) error {
 			return err
 		}
 		if mailed {
-			return e.verificationMailed(cmd, reg.Email)
+			return e.verificationMailed(cmd, reg.Email, kdfArgs(cmd))
 		}
 		reg.VerificationToken = token
+	}
+	if reg.Invitation != nil {
+		// Check the invitation first (GET .../policies/token changes nothing): a link whose
+		// organization, membership, address or token the server does not know creates no account.
+		if _, err := c.InvitationPolicies(cmd.Context(), *reg.Invitation); err != nil {
+			return fmt.Errorf("%s does not take this invitation, so no account was created: %w\n(copy the "+
+				"whole Join link from the e-mail, or ask for a new invitation)", c.Server(), err)
+		}
 	}
 	e.progress(cmd, "creating the account %s on %s (making its keys here)", reg.Email, c.Server())
 	if _, err := c.Register(cmd.Context(), reg); err != nil {
@@ -179,18 +188,55 @@ func (e *adminEnv) register(cmd *cobra.Command, f registerFlags) error {
 		return e.registered(cmd, c, reg.Email)
 	}
 	e.progress(cmd, "account created; accepting the invitation to %s", orgName(*reg.Invitation))
-	if err := c.Login(cmd.Context(), reg.Email, reg.Password); err != nil {
-		return err
+	err = c.Login(cmd.Context(), reg.Email, reg.Password)
+	if err == nil {
+		err = e.accept(cmd, c, *reg.Invitation, reg.Password)
 	}
-	return e.accept(cmd, c, *reg.Invitation, reg.Password)
+	if err != nil {
+		return fmt.Errorf("%w\n(the account %s was created; accept the invitation with the same link: "+
+			"castellan account accept-invite '%s')", err, reg.Email, strings.TrimSpace(link))
+	}
+	return nil
 }
 
-// linkDefaults takes the server and the address from a link's, where not given; a given address
-// must be the link's.
-func (e *adminEnv) linkDefaults(link, linkEmail, what string) error {
-	if e.server == "" && e.env(e.vars.server) == "" {
-		if u, err := url.Parse(strings.TrimSpace(link)); err == nil && u.Scheme != "" && u.Host != "" {
-			e.server = u.Scheme + "://" + u.Host
+// kdfArgs repeats the key derivation flags given, for the command that finishes a registration:
+// the account, and so its KDF, is made at that step.
+func kdfArgs(cmd *cobra.Command) string {
+	var out string
+	for _, name := range []string{"kdf", "kdf-iterations", "kdf-memory", "kdf-parallelism"} {
+		if fl := cmd.Flags().Lookup(name); fl != nil && fl.Changed {
+			out += " --" + name + " " + fl.Value.String()
+		}
+	}
+	return out
+}
+
+// linkDefaults checks a link's server and takes the server and the address from the link's, where
+// not given; a given address must be the link's. The command sends the master password hash (or
+// the new account's keys) to the server, so a link from an e-mail, which anyone can forge, must
+// not pick a server silently: a plain-HTTP link is refused, a link to another server than the one
+// given is refused, and the server taken from a link is named before anything is sent.
+func (e *adminEnv) linkDefaults(cmd *cobra.Command, link, linkEmail, what string) error {
+	u, err := url.Parse(strings.TrimSpace(link))
+	if err == nil && u.Scheme != "" && u.Host != "" {
+		origin := strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Host)
+		if !strings.EqualFold(u.Scheme, "https") {
+			return fmt.Errorf("the %s points to %s, which is not HTTPS: castellan account would send your "+
+				"master password hash there unencrypted, so it refuses the link (ask for a link to the "+
+				"server's https:// address)", what, origin)
+		}
+		given := e.server
+		if given == "" {
+			given = e.env(e.vars.server)
+		}
+		if given == "" {
+			e.server = origin
+			e.progress(cmd, "the %s points to %s: that server receives your login (pass --server or set %s "+
+				"to name the server yourself)", what, origin, e.vars.server)
+		} else if g := serverOrigin(given); g != origin {
+			return fmt.Errorf("the %s points to %s, but the server is %s (--server or %s): castellan account "+
+				"refuses a link to another server than the one named; check where the link came from, or "+
+				"name the link's server if you trust it", what, origin, g, e.vars.server)
 		}
 	}
 	given := e.email
@@ -203,6 +249,27 @@ func (e *adminEnv) linkDefaults(link, linkEmail, what string) error {
 	}
 	e.email = linkEmail
 	return nil
+}
+
+// serverOrigin is the scheme and host of a server URL as given, lower-cased, with the default port
+// dropped, to compare with a link's.
+func serverOrigin(raw string) string {
+	raw = strings.TrimSpace(raw)
+	if !strings.Contains(raw, "://") {
+		raw = "https://" + raw
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return strings.ToLower(raw)
+	}
+	scheme, host := strings.ToLower(u.Scheme), strings.ToLower(u.Host)
+	if (scheme == "https" && u.Port() == "443") || (scheme == "http" && u.Port() == "80") {
+		host = strings.ToLower(u.Hostname())
+		if strings.Contains(host, ":") {
+			host = "[" + host + "]"
+		}
+	}
+	return scheme + "://" + host
 }
 
 // newClient builds the client for the settings, without logging in.
@@ -227,13 +294,18 @@ type accountResult struct {
 	Invitation *adminclient.Accepted `json:"invitation,omitempty"`
 }
 
-func (e *adminEnv) verificationMailed(cmd *cobra.Command, email string) error {
+func (e *adminEnv) verificationMailed(cmd *cobra.Command, email, kdf string) error {
+	if kdf != "" {
+		// The account is made at the second step: options of its key derivation given now would be
+		// lost there unless repeated (say so on stderr too, for --json).
+		e.progress(cmd, "note: the account is created at the next step; repeat%s there", kdf)
+	}
 	if e.jsonOut {
 		return printJSON(cmd, accountResult{Status: "verification_mailed", Email: email, Server: e.server})
 	}
 	_, err := fmt.Fprintf(stdout(cmd), "The server e-mailed a verification link to %s.\n"+
-		"Finish with: castellan account register --verification-link 'LINK FROM THE E-MAIL'\n"+
-		"(with the same master password; the link is valid for 24 hours).\n", email)
+		"Finish with: castellan account register --verification-link 'LINK FROM THE E-MAIL'%s\n"+
+		"(with the same master password; the link is valid for 24 hours).\n", email, kdf)
 	return err
 }
 
@@ -264,14 +336,16 @@ func (e *adminEnv) accountAcceptCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := e.linkDefaults(args[0], inv.Email, "invitation"); err != nil {
+			if err := e.linkDefaults(cmd, args[0], inv.Email, "invitation"); err != nil {
 				return err
 			}
 			c, err := e.login(cmd)
 			var ae *adminclient.APIError
-			if errors.As(err, &ae) && !inv.ExistingUser {
-				return fmt.Errorf("%w\n(%s had no account when invited; create it with: castellan account "+
-					"register --invite-link LINK)", err, inv.Email)
+			if errors.As(err, &ae) && ae.Status == http.StatusBadRequest && !inv.ExistingUser {
+				// The server answers a wrong password and a missing account alike, so the hint
+				// claims neither: it names the way out of the second.
+				return fmt.Errorf("%w\n(if %s has no account yet, create it from the invitation with: "+
+					"castellan account register --invite-link LINK)", err, inv.Email)
 			}
 			if err != nil {
 				return err
