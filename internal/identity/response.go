@@ -39,8 +39,13 @@ type refreshResponse struct {
 	Scope        string `json:"scope"`
 }
 
-// masterPasswordPolicy is the organizations' master password policy; with no policy (until issue 4
-// brings policies) it is the bare object.
+// masterPasswordPolicy is the organizations' master password policy of a login. castellan sends the
+// bare object on purpose, while it has no route to change a master password (POST
+// /api/accounts/password): the clients' password login evaluates the password against this object
+// when it says EnforceOnLogin, or whenever the web vault logs in from an organization invitation
+// (it then combines this object with the invited organization's policy), and a weak password then
+// forces a password change (the CLI logs the user out and sends them to the web vault). Filling it
+// in would lock such users out; members still receive the policies in sync.
 type masterPasswordPolicy struct {
 	Object string `json:"Object"`
 }
