@@ -45,7 +45,9 @@ func newAccount(environ []string) *cobra.Command {
 			"The master password is read from $" + envAccountPassword + ", or from the first line of the\n" +
 			"file named by --password-file or $" + envAccountPasswordFile + "; never from an argument.\n" +
 			"The server is --server or $" + envAccountServer + "; with a link from an e-mail, the link's\n" +
-			"own server by default. Progress goes to stderr; results go to stdout (as JSON with --json).",
+			"own server by default, named before anything is sent. An http:// link is refused, and so is a\n" +
+			"link to another server than the one named. Progress goes to stderr; results go to stdout (as\n" +
+			"JSON with --json).",
 		PersistentPreRunE: func(*cobra.Command, []string) error { return e.vars.checkEnviron(environ) },
 	}
 	pf := cmd.PersistentFlags()
@@ -75,9 +77,10 @@ func (e *adminEnv) accountRegisterCmd() *cobra.Command {
 		Short: "Create an account",
 		Long: "Create an account with your e-mail address and master password (at least 12 characters).\n\n" +
 			"Where the server verifies addresses, the first run makes it e-mail you a link; run the command\n" +
-			"again with --verification-link and that link to finish. With --invite-link and the Join link\n" +
-			"of an organization invitation, the invitation proves the address instead (this works where\n" +
-			"registration is closed too), and the invitation is accepted right after.\n\n" +
+			"again with --verification-link and that link to finish (the account is made then: give the\n" +
+			"--kdf options at that step). With --invite-link and the Join link of an organization\n" +
+			"invitation, the invitation proves the address instead (this works where registration is\n" +
+			"closed too): it is checked first, and accepted right after the account is made.\n\n" +
 			"Then log in with the official CLI: bw config server URL; bw login ADDRESS.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return e.register(cmd, f) },
