@@ -476,3 +476,22 @@ func nonInteractiveRefusal(t *testing.T, ctx context.Context, bw *testpeers.BW, 
 		t.Fatalf("bw status after the refused login: %s (%v)", resp.Data, err)
 	}
 }
+
+// TestTwoFactorPolicyRefused: castellan admin policies set two-factor shows the server's refusal
+// (castellan has no two-step login), and turning it off works.
+func TestTwoFactorPolicyRefused(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	srv, mp := e2e.StartWithMail(t, storagetest.Engines()[0].Fresh(t))
+	env := &policyEnv{ctx: ctx, srv: srv, mp: mp}
+	owner, _, org := env.owner(t, "tf-owner", "Two Factor")
+	run := e2e.RunAdmin(t, srv, owner, "", nil, "policies", "set", "--org", org, "two-factor")
+	if run.Code == 0 || !strings.Contains(run.Stderr+run.Stdout, "two-step login is not supported by this server yet") {
+		t.Fatalf("castellan admin policies set two-factor: exit %d\n%s\n%s", run.Code, run.Stdout, run.Stderr)
+	}
+	t.Logf("castellan admin policies set two-factor: exit %d: %s", run.Code, strings.TrimSpace(run.Stderr))
+	run = e2e.RunAdmin(t, srv, owner, "", nil, "policies", "set", "--org", org, "two-factor", "--enabled=false")
+	if run.Code != 0 {
+		t.Fatalf("castellan admin policies set two-factor --enabled=false: exit %d\n%s\n%s", run.Code, run.Stdout, run.Stderr)
+	}
+}
