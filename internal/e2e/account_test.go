@@ -276,7 +276,7 @@ func (a *accountEnv) badInput(bob *e2e.User, bobLink, carolLink string) {
 	a.refused("another address's link", a.account(bobPassword, []string{"CASTELLAN_ACCOUNT_EMAIL=" + bob.Email},
 		"accept-invite", carolLink), "the invitation is for carol-")
 	a.refused("someone else's link, logged in as its address", a.account(bobPassword, nil, "accept-invite",
-		carolLink), "create it with: castellan account register --invite-link") // carol has no account yet
+		carolLink), "create it from the invitation with: castellan account register --invite-link") // no account yet
 
 	eve := e2e.UniqueEmail("eve")
 	a.ok(a.account("Eve-Master-Password-1", []string{"CASTELLAN_ACCOUNT_SERVER=" + a.srv.URL}, "register",
