@@ -13,21 +13,22 @@ import (
 // A bucket counts failed logins for one account or one client address. Account buckets are named
 // by a hash of the e-mail address (or by the API key's user id), so the table holds no addresses.
 type bucket struct {
-	name string
-	max  int
+	name   string
+	max    int
+	window time.Duration
 }
 
 func (s *Server) accountBucket(normalizedEmail string) bucket {
 	sum := sha256.Sum256([]byte(normalizedEmail))
-	return bucket{name: "account:" + hex.EncodeToString(sum[:]), max: s.limits.PerAccount}
+	return bucket{name: "account:" + hex.EncodeToString(sum[:]), max: s.limits.PerAccount, window: s.limits.Window}
 }
 
 func (s *Server) clientBucket(userID string) bucket {
-	return bucket{name: "client:" + userID, max: s.limits.PerAccount}
+	return bucket{name: "client:" + userID, max: s.limits.PerAccount, window: s.limits.Window}
 }
 
 func (s *Server) addressBucket(r *http.Request) bucket {
-	return bucket{name: "address:" + s.clientIP(r), max: s.limits.PerAddress}
+	return bucket{name: "address:" + s.clientIP(r), max: s.limits.PerAddress, window: s.limits.Window}
 }
 
 // clientIP is the caller's address: the last entry of the configured proxy header, or the
@@ -54,25 +55,35 @@ func (s *Server) clientIP(r *http.Request) string {
 // blocked returns how long until the first full bucket among bs accepts logins again, or 0.
 func (s *Server) blocked(ctx context.Context, bs ...bucket) (time.Duration, error) {
 	now := s.clock.Now()
-	since := now.Add(-s.limits.Window)
 	var wait time.Duration
 	for _, b := range bs {
-		n, start, err := s.store.LoginFailures(ctx, b.name, since)
+		w, err := s.fullFor(ctx, b, now, b.max)
 		if err != nil {
 			return 0, err
 		}
-		if n >= b.max {
-			wait = max(wait, start.Add(s.limits.Window).Sub(now))
-		}
+		wait = max(wait, w)
 	}
 	return wait, nil
+}
+
+// fullFor returns how long until bucket b, once it holds limit events in its window, frees up, or 0
+// while it holds fewer.
+func (s *Server) fullFor(ctx context.Context, b bucket, now time.Time, limit int) (time.Duration, error) {
+	n, start, err := s.store.LoginFailures(ctx, b.name, now.Add(-b.window))
+	if err != nil {
+		return 0, err
+	}
+	if n < limit {
+		return 0, nil
+	}
+	return start.Add(b.window).Sub(now), nil
 }
 
 // failed counts a failed login in every bucket. A store error is logged: the login fails anyway.
 func (s *Server) failed(ctx context.Context, bs ...bucket) {
 	now := s.clock.Now()
 	for _, b := range bs {
-		if err := s.store.RecordLoginFailure(ctx, b.name, now, now.Add(-s.limits.Window)); err != nil {
+		if err := s.store.RecordLoginFailure(ctx, b.name, now, now.Add(-b.window)); err != nil {
 			s.log.ErrorContext(ctx, "could not count a failed login", "err", err)
 		}
 	}
@@ -106,23 +117,20 @@ func (s *Server) ClientAddress(r *http.Request) string { return s.clientIP(r) }
 func (s *Server) LimitVerificationMail(ctx context.Context, normalizedEmail, clientAddr string) (time.Duration, error) {
 	sum := sha256.Sum256([]byte(normalizedEmail))
 	bs := []bucket{
-		{name: "mail-to:" + hex.EncodeToString(sum[:]), max: s.limits.MailsPerRecipient},
-		{name: "mail-from:" + clientAddr, max: s.limits.MailsPerClient},
+		{name: "mail-to:" + hex.EncodeToString(sum[:]), max: s.limits.MailsPerRecipient, window: s.limits.MailWindow},
+		{name: "mail-from:" + clientAddr, max: s.limits.MailsPerClient, window: s.limits.MailWindow},
 	}
 	now := s.clock.Now()
-	since := now.Add(-s.limits.MailWindow)
 	var wait time.Duration
 	for _, b := range bs {
-		if err := s.store.RecordLoginFailure(ctx, b.name, now, since); err != nil {
+		if err := s.store.RecordLoginFailure(ctx, b.name, now, now.Add(-b.window)); err != nil {
 			return 0, err
 		}
-		n, start, err := s.store.LoginFailures(ctx, b.name, since)
+		w, err := s.fullFor(ctx, b, now, b.max+1) // this mail is counted already
 		if err != nil {
 			return 0, err
 		}
-		if n > b.max {
-			wait = max(wait, start.Add(s.limits.MailWindow).Sub(now))
-		}
+		wait = max(wait, w)
 	}
 	return wait, nil
 }
