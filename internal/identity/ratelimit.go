@@ -20,7 +20,8 @@ type bucket struct {
 
 func (s *Server) accountBucket(normalizedEmail string) bucket {
 	sum := sha256.Sum256([]byte(normalizedEmail))
-	return bucket{name: "account:" + hex.EncodeToString(sum[:]), max: s.limits.PerAccount, window: s.limits.Window}
+	return bucket{name: "account:" + hex.EncodeToString(sum[:]), max: s.limits.PerAccount,
+		window: s.limits.Window}
 }
 
 func (s *Server) clientBucket(userID string) bucket {
@@ -114,11 +115,13 @@ func (s *Server) ClientAddress(r *http.Request) string { return s.clientIP(r) }
 // returns how long until the fuller of the two buckets accepts another one, or 0 when this one may be
 // sent. It counts first and reads after, so processes racing on one bucket never send more than its
 // maximum. It counts whether or not the address has an account, so the answer tells nothing.
-func (s *Server) LimitVerificationMail(ctx context.Context, normalizedEmail, clientAddr string) (time.Duration, error) {
+func (s *Server) LimitVerificationMail(ctx context.Context, normalizedEmail,
+	clientAddr string) (time.Duration, error) {
 	sum := sha256.Sum256([]byte(normalizedEmail))
+	w := s.limits.MailWindow
 	bs := []bucket{
-		{name: "mail-to:" + hex.EncodeToString(sum[:]), max: s.limits.MailsPerRecipient, window: s.limits.MailWindow},
-		{name: "mail-from:" + clientAddr, max: s.limits.MailsPerClient, window: s.limits.MailWindow},
+		{name: "mail-to:" + hex.EncodeToString(sum[:]), max: s.limits.MailsPerRecipient, window: w},
+		{name: "mail-from:" + clientAddr, max: s.limits.MailsPerClient, window: w},
 	}
 	now := s.clock.Now()
 	var wait time.Duration
