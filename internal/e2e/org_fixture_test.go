@@ -2,6 +2,8 @@ package e2e_test
 
 import (
 	"context"
+	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -30,7 +32,8 @@ func newOrgFixture(ctx context.Context, t *testing.T, srv *castellantest.Server,
 	f := orgFixture{ctx: ctx, srv: srv}
 	f.admin = e2e.Register(t, srv, "admin@example.com", password)
 	f.ac = e2e.AdminClient(t, srv, f.admin)
-	org, err := f.ac.CreateOrganization(ctx, adminclient.NewOrganization{Name: name, BillingEmail: f.admin.Email})
+	org, err := f.ac.CreateOrganization(ctx, adminclient.NewOrganization{Name: name,
+		BillingEmail: f.admin.Email})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,4 +79,46 @@ func bwRun(ctx context.Context, t *testing.T, bw *testpeers.BW, out any, args ..
 			t.Fatalf("bw %s: %v", args[0], err)
 		}
 	}
+}
+
+// cliSSOLogin runs `bw login --sso acme` on bw, has signIn carry the request the CLI opened through
+// castellan and the identity provider, hands castellan's answer to the CLI's loopback listener and
+// returns the CLI's output and error once it has exited.
+func cliSSOLogin(ctx context.Context, t *testing.T, bw *testpeers.BW,
+	signIn func(e2e.SSORequest) (*url.URL, error)) (string, error) {
+	t.Helper()
+	p, err := bw.Start(ctx, nil, "login", "--sso", ssoIdentifier)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := cliBrowse(ctx, t, p, signIn)
+	if !strings.HasPrefix(next.String(), "http://localhost:8065?") {
+		t.Fatalf("the sign-in ended at %s, not at the CLI's listener", next)
+	}
+	if status, body := plainGet(t, next.String()); status != http.StatusOK {
+		t.Errorf("the CLI's listener answered %d: %s", status, body)
+	}
+	stdout, stderr, err := p.Wait()
+	return stdout + stderr, err
+}
+
+// cliBrowse waits for the URL the CLI opened, checks it is the CLI's SSO request for the
+// organization, has signIn play the browser and returns where castellan sent it last.
+func cliBrowse(ctx context.Context, t *testing.T, p *testpeers.BWProcess,
+	signIn func(e2e.SSORequest) (*url.URL, error)) *url.URL {
+	t.Helper()
+	raw, err := p.WaitSSOURL(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := e2e.ParseSSOURL(raw)
+	if err != nil || r.ClientID != "cli" || r.Identifier != ssoIdentifier ||
+		r.RedirectURI != "http://localhost:8065" {
+		t.Fatalf("the CLI opened %q: %+v %v", raw, r, err)
+	}
+	next, err := signIn(r)
+	if err != nil {
+		t.Fatalf("sign-in: %v", err)
+	}
+	return next
 }

@@ -148,38 +148,20 @@ func (s *ssoScenario) cli(t *testing.T) *ssoCLI {
 // output and error once it has exited.
 func (c *ssoCLI) login(user string) (string, error) {
 	c.t.Helper()
-	p, err := c.bw.Start(c.s.ctx, nil, "login", "--sso", ssoIdentifier)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	next := c.browse(p, user)
-	if !strings.HasPrefix(next.String(), "http://localhost:8065?") {
-		c.t.Fatalf("the sign-in ended at %s, not at the CLI's listener", next)
-	}
-	status, body := plainGet(c.t, next.String())
-	if status != http.StatusOK {
-		c.t.Errorf("the CLI's listener answered %d: %s", status, body)
-	}
-	stdout, stderr, err := p.Wait()
-	return stdout + stderr, err
+	return cliSSOLogin(c.s.ctx, c.t, c.bw, c.signIn(user))
 }
 
 // browse plays the browser for the URL the CLI opened and returns where castellan sent it last.
 func (c *ssoCLI) browse(p *testpeers.BWProcess, user string) *url.URL {
 	c.t.Helper()
-	raw, err := p.WaitSSOURL(c.s.ctx)
-	if err != nil {
-		c.t.Fatal(err)
+	return cliBrowse(c.s.ctx, c.t, p, c.signIn(user))
+}
+
+// signIn plays castellan's SSO page and the provider's login for user.
+func (c *ssoCLI) signIn(user string) func(e2e.SSORequest) (*url.URL, error) {
+	return func(r e2e.SSORequest) (*url.URL, error) {
+		return e2e.WebVaultSSO(c.s.ctx, e2e.Browser(c.s.srv), c.s.srv, r, c.s.idp.login(user))
 	}
-	r, err := e2e.ParseSSOURL(raw)
-	if err != nil || r.ClientID != "cli" || r.Identifier != ssoIdentifier || r.RedirectURI != "http://localhost:8065" {
-		c.t.Fatalf("the CLI opened %q: %+v %v", raw, r, err)
-	}
-	next, err := e2e.WebVaultSSO(c.s.ctx, e2e.Browser(c.s.srv), c.s.srv, r, c.s.idp.login(user))
-	if err != nil {
-		c.t.Fatalf("sign-in of %s: %v", user, err)
-	}
-	return next
 }
 
 // run runs the CLI with --response and decodes its data into out (nil: ignored).

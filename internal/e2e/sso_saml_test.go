@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -196,30 +197,10 @@ func (s *samlScenario) cli(t *testing.T) *samlCLI {
 // and error once it has exited.
 func (c *samlCLI) loginSSO(user string) (string, error) {
 	c.t.Helper()
-	p, err := c.bw.Start(c.s.ctx, nil, "login", "--sso", ssoIdentifier)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	raw, err := p.WaitSSOURL(c.s.ctx)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	r, err := e2e.ParseSSOURL(raw)
-	if err != nil || r.ClientID != "cli" || r.Identifier != ssoIdentifier {
-		c.t.Fatalf("the CLI opened %q: %+v %v", raw, r, err)
-	}
-	next, _, err := e2e.WebVaultSAML(c.s.ctx, e2e.Browser(c.s.srv), c.s.srv, r, c.s.login(c.t, user))
-	if err != nil {
-		c.t.Fatalf("SAML sign-in of %s: %v", user, err)
-	}
-	if !strings.HasPrefix(next.String(), "http://localhost:8065?") {
-		c.t.Fatalf("the sign-in ended at %s, not at the CLI's listener", next)
-	}
-	if status, body := plainGet(c.t, next.String()); status != http.StatusOK {
-		c.t.Errorf("the CLI's listener answered %d: %s", status, body)
-	}
-	stdout, stderr, err := p.Wait()
-	return stdout + stderr, err
+	return cliSSOLogin(c.s.ctx, c.t, c.bw, func(r e2e.SSORequest) (*url.URL, error) {
+		next, _, err := e2e.WebVaultSAML(c.s.ctx, e2e.Browser(c.s.srv), c.s.srv, r, c.s.login(c.t, user))
+		return next, err
+	})
 }
 
 func (c *samlCLI) run(out any, args ...string) {
